@@ -1,0 +1,356 @@
+#include "report/figures.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace preimage::report {
+
+const uint32_t kPalette[10] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
+                               0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf};
+
+namespace {
+
+constexpr int kPanelWidth = 650;  // pixels added per extra side-by-side scatter panel
+
+// gnuplot's colour literal; alpha in [0, 1] is opacity (gnuplot stores transparency in the top byte).
+std::string colour(uint32_t rgb, double opacity = 1.0) {
+  const auto transparency =
+      static_cast<uint32_t>(std::lround((1.0 - std::clamp(opacity, 0.0, 1.0)) * 255.0));
+  if (transparency == 0) return fmt::format("'#{:06x}'", rgb & 0xffffff);
+  return fmt::format("'#{:02x}{:06x}'", transparency, rgb & 0xffffff);
+}
+
+// Title, axis labels and a light grid: what every figure starts with.
+std::string common_preamble(const Labels& labels) {
+  std::string s;
+  if (!labels.title.empty()) s += fmt::format("set title {} font ',14'\n", gnuplot_string(labels.title));
+  if (!labels.x_label.empty()) s += fmt::format("set xlabel {}\n", gnuplot_string(labels.x_label));
+  if (!labels.y_label.empty()) s += fmt::format("set ylabel {}\n", gnuplot_string(labels.y_label));
+  s += "set grid lc rgb '#dddddd' lw 1\n";
+  s += "set border 3 lc rgb '#444444'\n";
+  s += "set tics nomirror\n";
+  s += "set key noautotitle\n";
+  return s;
+}
+
+void check_same_length(size_t a, size_t b, const std::string& what) {
+  if (a != b) {
+    throw std::invalid_argument(fmt::format("{}: lengths differ ({} and {})", what, a, b));
+  }
+}
+
+// Keeps only what a log axis can show: non-positive values become NaN (a gap).
+std::vector<double> for_axis(const std::vector<double>& values, bool log_axis) {
+  if (!log_axis) return values;
+  std::vector<double> out(values);
+  for (double& v : out) {
+    if (!(v > 0)) v = std::numeric_limits<double>::quiet_NaN();
+  }
+  return out;
+}
+
+void require_some_point(bool any, const fs::path& png) {
+  if (!any) {
+    throw std::invalid_argument(
+        fmt::format("figure '{}': no finite point to plot (all values missing, or non-positive "
+                    "on a log axis)", png.string()));
+  }
+}
+
+struct Range {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = -std::numeric_limits<double>::infinity();
+  void add(double v) {
+    if (std::isfinite(v)) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  }
+  bool valid() const { return lo <= hi; }
+  // "[lo:hi]" padded by `pad` of the span on each side, so points on the edge stay visible.
+  std::string padded(double pad = 0.04) const {
+    double span = hi - lo;
+    if (span <= 0) span = std::max(1.0, std::abs(hi));
+    return fmt::format("[{}:{}]", gnuplot_number(lo - pad * span), gnuplot_number(hi + pad * span));
+  }
+};
+
+}  // namespace
+
+void line_plot(const fs::path& png, const std::vector<Series>& series, const Labels& labels,
+               const LinePlotOptions& options) {
+  if (series.empty()) throw std::invalid_argument(fmt::format("line_plot '{}': no series", png.string()));
+  std::string script = common_preamble(labels);
+  if (options.log_x) script += "set logscale x\nset format x '%g'\n";
+  if (options.log_y) script += "set logscale y\nset format y '%g'\nset mytics 10\n";
+  // Outside the plot, the legend never hides a curve.
+  script += "set key outside right top vertical Left reverse samplen 2 spacing 1.2\n";
+  std::string plot = "plot ";
+  bool any = false;
+  for (size_t i = 0; i < series.size(); ++i) {
+    const Series& s = series[i];
+    check_same_length(s.x.size(), s.y.size(), fmt::format("line_plot series '{}' x and y", s.name));
+    const auto x = for_axis(s.x, options.log_x);
+    const auto y = for_axis(s.y, options.log_y);
+    bool has_point = false;
+    for (size_t k = 0; k < x.size(); ++k) has_point |= std::isfinite(x[k]) && std::isfinite(y[k]);
+    if (!has_point) continue;  // gnuplot would fail on an empty datablock; the legend skips it
+    any = true;
+    script += datablock(fmt::format("s{}", i), {x, y});
+    // After ten colours, dashes tell the series apart.
+    plot += fmt::format("{}$s{} using 1:2 with {} lw 2 lc rgb {} dt {} pt 7 ps 0.6 title {}",
+                        plot.size() > 5 ? ", " : "", i, options.markers ? "linespoints" : "lines",
+                        colour(kPalette[i % 10]), 1 + i / 10, gnuplot_string(s.name));
+  }
+  require_some_point(any, png);
+  script += plot + "\n";
+  run_gnuplot(script, png, options.canvas);
+}
+
+void histogram_plot(const fs::path& png, const std::vector<double>& counts,
+                    const std::vector<double>& edges, const Labels& labels,
+                    const HistogramOptions& options) {
+  if (counts.empty()) throw std::invalid_argument(fmt::format("histogram '{}': no bins", png.string()));
+  check_same_length(counts.size() + 1, edges.size(),
+                    fmt::format("histogram '{}': counts + 1 and edges", png.string()));
+  std::vector<double> centres, widths;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    if (!(edges[i + 1] > edges[i])) {
+      throw std::invalid_argument(fmt::format("histogram '{}': edges must increase (edge {} is {}, edge {} is {})",
+                                              png.string(), i, edges[i], i + 1, edges[i + 1]));
+    }
+    centres.push_back(0.5 * (edges[i] + edges[i + 1]));
+    widths.push_back(edges[i + 1] - edges[i]);
+  }
+  const auto heights = for_axis(counts, options.log_y);
+  require_some_point(std::any_of(heights.begin(), heights.end(), [](double v) { return std::isfinite(v); }),
+                     png);
+
+  std::string script = common_preamble(labels);
+  script += fmt::format("set xrange [{}:{}]\n", gnuplot_number(edges.front()), gnuplot_number(edges.back()));
+  if (options.log_y) {
+    script += "set logscale y\nset format y '%g'\nset yrange [0.8:*]\n";
+  } else {
+    script += "set yrange [0:*]\n";
+  }
+  script += "set style fill solid 0.75 border lc rgb '#333333'\n";
+  script += "set key inside right top box opaque samplen 2\n";
+  script += datablock("h", {centres, heights, widths});
+  std::string plot = fmt::format("plot $h using 1:2:3 with boxes lc rgb {} notitle", colour(options.rgb));
+  for (size_t i = 0; i < options.marks.size(); ++i) {
+    const VerticalMark& mark = options.marks[i];
+    // A vertical segment as a parametric-free data line: two points at the bottom and top.
+    script += fmt::format("set arrow {} from {}, graph 0 to {}, graph 1 nohead lw 2 dt {} lc rgb {} front\n",
+                          i + 1, gnuplot_number(mark.x), gnuplot_number(mark.x), 2 + i % 4,
+                          colour(kPalette[(3 + i) % 10]));
+    if (!mark.label.empty()) {
+      plot += fmt::format(", keyentry with lines lw 2 dt {} lc rgb {} title {}", 2 + i % 4,
+                          colour(kPalette[(3 + i) % 10]), gnuplot_string(mark.label));
+    }
+  }
+  script += plot + "\n";
+  run_gnuplot(script, png, options.canvas);
+}
+
+void scatter_by_class(const fs::path& png, const std::vector<ClassPoints>& panels,
+                      const Labels& labels, const ScatterOptions& options) {
+  if (panels.empty()) throw std::invalid_argument(fmt::format("scatter '{}': no panels", png.string()));
+  const int num_classes = 10;
+  std::vector<bool> class_present(num_classes, false);
+  Range x_range, y_range;
+  for (const ClassPoints& panel : panels) {
+    check_same_length(panel.x.size(), panel.y.size(), fmt::format("scatter panel '{}' x and y", panel.title));
+    check_same_length(panel.x.size(), panel.classes.size(),
+                      fmt::format("scatter panel '{}' points and classes", panel.title));
+    for (size_t i = 0; i < panel.x.size(); ++i) {
+      const int c = panel.classes[i];
+      if (c < 0 || c >= num_classes) {
+        throw std::invalid_argument(fmt::format("scatter panel '{}': point {} has class {}, outside [0, 9]",
+                                                panel.title, i, c));
+      }
+      class_present[c] = true;
+      x_range.add(panel.x[i]);
+      y_range.add(panel.y[i]);
+    }
+  }
+  require_some_point(x_range.valid() && y_range.valid(), png);
+
+  const int n = static_cast<int>(panels.size());
+  Canvas canvas = options.canvas;
+  if (canvas.width <= 0) canvas.width = 900 + kPanelWidth * (n - 1);
+  if (canvas.height <= 0) canvas.height = 650;
+
+  // Explicit margins (screen fractions) give every panel the same size, with one legend column
+  // on the right shared by all panels.
+  const double legend_px = 110, left_px = 75, gap_px = 70;
+  const double top = labels.title.empty() ? 0.92 : 0.86;
+  const double bottom = 70.0 / canvas.height;
+  const double panel_px = (canvas.width - legend_px - left_px - gap_px * (n - 1)) / n;
+
+  std::string script = common_preamble({"", labels.x_label, labels.y_label});
+  script += fmt::format("set multiplot layout 1,{}{}\n", n,
+                        labels.title.empty() ? "" : " title " + gnuplot_string(labels.title) + " font ',14'");
+  if (options.same_axes) {
+    script += fmt::format("set xrange {}\nset yrange {}\n", x_range.padded(), y_range.padded());
+  }
+  for (int p = 0; p < n; ++p) {
+    const ClassPoints& panel = panels[p];
+    const double l = (left_px + p * (panel_px + gap_px)) / canvas.width;
+    const double r = l + panel_px / canvas.width;
+    script += fmt::format("set lmargin at screen {:.4f}\nset rmargin at screen {:.4f}\n", l, r);
+    script += fmt::format("set tmargin at screen {:.4f}\nset bmargin at screen {:.4f}\n", top, bottom);
+    script += fmt::format("set title {}\n", gnuplot_string(panel.title));
+    if (!options.same_axes) script += "set autoscale xy\n";
+    const bool with_legend = p == n - 1;
+    if (with_legend) {
+      script += fmt::format("set key at screen {:.4f}, {:.4f} right top vertical Left reverse "
+                            "title 'class' box samplen 1 spacing 1.1\n",
+                            1.0 - 10.0 / canvas.width, top);
+    } else {
+      script += "unset key\n";
+    }
+    std::string plot = "plot ";
+    bool first = true;
+    for (int c = 0; c < num_classes; ++c) {
+      std::vector<double> xs, ys;
+      for (size_t i = 0; i < panel.x.size(); ++i) {
+        if (panel.classes[i] == c && std::isfinite(panel.x[i]) && std::isfinite(panel.y[i])) {
+          xs.push_back(panel.x[i]);
+          ys.push_back(panel.y[i]);
+        }
+      }
+      if (xs.empty()) continue;
+      const std::string name = fmt::format("p{}c{}", p, c);
+      script += datablock(name, {xs, ys});
+      plot += fmt::format("{}${} using 1:2 with points pt 7 ps {} lc rgb {} notitle", first ? "" : ", ",
+                          name, gnuplot_number(options.point_size), colour(kPalette[c], options.opacity));
+      first = false;
+    }
+    if (with_legend) {
+      // Opaque, larger legend symbols than the translucent points they stand for.
+      for (int c = 0; c < num_classes; ++c) {
+        if (!class_present[c]) continue;
+        const std::string name = c < static_cast<int>(options.class_names.size())
+                                     ? options.class_names[c]
+                                     : std::to_string(c);
+        plot += fmt::format("{}keyentry with points pt 7 ps 1.5 lc rgb {} title {}", first ? "" : ", ",
+                            colour(kPalette[c]), gnuplot_string(name));
+        first = false;
+      }
+    }
+    if (first) {
+      // An empty panel: draw its frame so the layout stays, with nothing in it.
+      plot += "NaN notitle";
+    }
+    script += plot + "\n";
+  }
+  script += "unset multiplot\n";
+  run_gnuplot(script, png, canvas);
+}
+
+void bar_chart(const fs::path& png, const std::vector<std::string>& categories,
+               const std::vector<BarSeries>& series, const Labels& labels,
+               const BarChartOptions& options) {
+  if (categories.empty() || series.empty()) {
+    throw std::invalid_argument(fmt::format("bar chart '{}': no categories or no series", png.string()));
+  }
+  bool with_errors = false;
+  bool all_non_negative = true;
+  for (const BarSeries& s : series) {
+    check_same_length(categories.size(), s.values.size(),
+                      fmt::format("bar chart series '{}' categories and values", s.name));
+    if (!s.errors.empty()) {
+      check_same_length(s.values.size(), s.errors.size(),
+                        fmt::format("bar chart series '{}' values and errors", s.name));
+      with_errors = true;
+    }
+    for (size_t i = 0; i < s.values.size(); ++i) {
+      const double err = s.errors.empty() ? 0.0 : s.errors[i];
+      if (std::isfinite(s.values[i]) && s.values[i] - (std::isfinite(err) ? err : 0.0) < 0) {
+        all_non_negative = false;
+      }
+    }
+  }
+  // One row per category: "name" v1 [e1] v2 [e2] ...
+  std::string data = "$bars << EOD\n";
+  for (size_t i = 0; i < categories.size(); ++i) {
+    data += datablock_string(categories[i]);
+    for (const BarSeries& s : series) {
+      data += ' ' + gnuplot_number(s.values[i]);
+      if (with_errors) data += ' ' + gnuplot_number(s.errors.empty() ? 0.0 : s.errors[i]);
+    }
+    data += '\n';
+  }
+  data += "EOD\n";
+
+  std::string script = common_preamble(labels);
+  script += "set grid noxtics ytics\n";
+  script += "set style data histograms\n";
+  script += with_errors ? "set style histogram errorbars gap 1 lw 1.5\n"
+                        : "set style histogram clustered gap 1\n";
+  script += "set style fill solid 0.85 border lc rgb '#333333'\n";
+  script += "set boxwidth 0.9\n";
+  script += "set xtics scale 0\n";
+  if (categories.size() > 12) script += "set xtics rotate by -45\n";
+  if (all_non_negative) script += "set yrange [0:*]\n";
+  else script += "set xzeroaxis lt -1\n";
+  const bool legend = series.size() > 1;
+  script += legend ? "set key outside right top vertical Left reverse samplen 2\n" : "unset key\n";
+  script += data;
+  std::string plot = "plot ";
+  const size_t stride = with_errors ? 2 : 1;
+  for (size_t k = 0; k < series.size(); ++k) {
+    const size_t col = 2 + k * stride;
+    const std::string using_clause =
+        with_errors ? fmt::format("{}:{}", col, col + 1) : fmt::format("{}", col);
+    plot += fmt::format("{}$bars using {}{} lc rgb {} title {}", k == 0 ? "" : ", ", using_clause,
+                        k == 0 ? ":xtic(1)" : "", colour(kPalette[k % 10]),
+                        gnuplot_string(series[k].name));
+  }
+  script += plot + "\n";
+  run_gnuplot(script, png, options.canvas);
+}
+
+void quiver_plot(const fs::path& png, const std::vector<Arrow>& arrows, const Labels& labels,
+                 const QuiverOptions& options) {
+  std::vector<double> x, y, dx, dy, argb;
+  Range x_range, y_range;
+  for (const Arrow& a : arrows) {
+    if (!(std::isfinite(a.x) && std::isfinite(a.y) && std::isfinite(a.dx) && std::isfinite(a.dy))) continue;
+    x.push_back(a.x);
+    y.push_back(a.y);
+    dx.push_back(a.dx);
+    dy.push_back(a.dy);
+    // gnuplot's `rgb variable` reads 0xAARRGGBB with AA the transparency.
+    const auto transparency =
+        static_cast<uint32_t>(std::lround((1.0 - std::clamp(a.opacity, 0.0, 1.0)) * 255.0));
+    argb.push_back(static_cast<double>((transparency << 24) | (a.rgb & 0xffffff)));
+    x_range.add(a.x);
+    x_range.add(a.x + a.dx);
+    y_range.add(a.y);
+    y_range.add(a.y + a.dy);
+  }
+  require_some_point(!x.empty(), png);
+
+  std::string script = common_preamble(labels);
+  if (options.equal_axes) script += "set size ratio -1\n";
+  script += fmt::format("set xrange {}\nset yrange {}\n", x_range.padded(), y_range.padded());
+  script += "set key outside right top vertical Left reverse box samplen 2\n";
+  script += datablock("q", {x, y, dx, dy, argb});
+  std::string plot =
+      "plot $q using 1:2:3:4:5 with vectors head filled size screen 0.010,20 lw 1.5 lc rgb variable notitle";
+  if (options.mark_tails) plot += ", $q using 1:2:5 with points pt 7 ps 0.35 lc rgb variable notitle";
+  for (const LegendEntry& entry : options.legend) {
+    plot += fmt::format(", keyentry with vectors head filled lw 2 lc rgb {} title {}", colour(entry.rgb),
+                        gnuplot_string(entry.name));
+  }
+  if (options.legend.empty()) script += "unset key\n";
+  script += plot + "\n";
+  run_gnuplot(script, png, options.canvas);
+}
+
+}  // namespace preimage::report
