@@ -1,5 +1,6 @@
 #include "report/browser_check.h"
 
+#include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -7,8 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "report/document.h"
@@ -21,7 +20,8 @@ namespace preimage::report {
 namespace {
 
 constexpr size_t kMaxLogChars = 3000;  // of the browser's own messages, quoted in errors
-constexpr int kTimeoutExitStatus = 124;  // what coreutils' `timeout` returns when it killed the command
+constexpr int kTimeoutExitStatus =
+    124;  // what coreutils' `timeout` returns when it killed the command
 
 // Flags for a quiet, reproducible, offline headless run (root in containers needs --no-sandbox).
 std::string common_flags(const fs::path& profile, const BrowserOptions& options) {
@@ -40,21 +40,23 @@ std::string tail(const fs::path& log) {
   return text;
 }
 
-void require_success(int status, const std::string& what, const fs::path& log, const BrowserOptions& options) {
+void require_success(int status, const std::string& what, const fs::path& log,
+                     const BrowserOptions& options) {
   if (exited_successfully(status)) return;
-  const bool timed_out = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == kTimeoutExitStatus;
-  throw UserError(
-      fmt::format("{} {} ({}); its messages:\n{}", options.program, what,
-                  timed_out ? fmt::format("no answer within {} s", options.timeout_s)
-                            : describe_exit_status(status),
-                  tail(log)),
-      "check that Debian's chromium starts: `chromium --headless --no-sandbox --dump-dom about:blank`");
+  const bool timed_out =
+      status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == kTimeoutExitStatus;
+  throw UserError(fmt::format("{} {} ({}); its messages:\n{}", options.program, what,
+                              timed_out ? fmt::format("no answer within {} s", options.timeout_s)
+                                        : describe_exit_status(status),
+                              tail(log)),
+                  "check that Debian's chromium starts: `chromium --headless --no-sandbox "
+                  "--dump-dom about:blank`");
 }
 
 std::string html_unescape(std::string_view text) {
   static const std::map<std::string, std::string> kEntities = {
-      {"&quot;", "\""}, {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&#39;", "'"},
-      {"&#x27;", "'"},  {"&nbsp;", "\xc2\xa0"}};
+      {"&quot;", "\""}, {"&amp;", "&"},  {"&lt;", "<"},         {"&gt;", ">"},
+      {"&#39;", "'"},   {"&#x27;", "'"}, {"&nbsp;", "\xc2\xa0"}};
   std::string out;
   for (size_t i = 0; i < text.size();) {
     bool replaced = false;
@@ -77,10 +79,12 @@ std::string html_unescape(std::string_view text) {
 // any '"' inside escaped, so the next '"' always ends a value.
 std::map<std::string, std::string> body_attributes(std::string_view dom) {
   std::map<std::string, std::string> attributes;
-  // The <body> tag follows </head> in a serialized DOM; text before it (scripts) may mention "<body".
+  // The <body> tag follows </head> in a serialized DOM; text before it (scripts) may mention
+  // "<body".
   const size_t head_end = dom.find("</head>");
   size_t i = dom.find("<body", head_end == std::string_view::npos ? 0 : head_end);
-  while (i != std::string_view::npos && i + 5 < dom.size() && dom[i + 5] != ' ' && dom[i + 5] != '>') {
+  while (i != std::string_view::npos && i + 5 < dom.size() && dom[i + 5] != ' ' &&
+         dom[i + 5] != '>') {
     i = dom.find("<body", i + 5);
   }
   if (i == std::string_view::npos) return attributes;
@@ -131,7 +135,9 @@ std::string BrowserCheck::summary() const {
   return text;
 }
 
-bool browser_available(const std::string& program) { return find_program(program).has_value(); }
+bool browser_available(const std::string& program) {
+  return find_program(program).has_value();
+}
 
 std::string file_url(const fs::path& path) {
   const std::string absolute = fs::absolute(path).lexically_normal().generic_string();
@@ -156,49 +162,56 @@ BrowserCheck parse_dumped_dom(std::string_view dom) {
     const auto parsed = nlohmann::json::parse(errors->second, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_array()) {
       for (const auto& message : parsed) {
-        check.script_errors.push_back(message.is_string() ? message.get<std::string>() : message.dump());
+        check.script_errors.push_back(message.is_string() ? message.get<std::string>()
+                                                          : message.dump());
       }
     } else {
-      check.script_errors.push_back("unreadable " + std::string(kScriptErrorsAttribute) + ": " + errors->second);
+      check.script_errors.push_back("unreadable " + std::string(kScriptErrorsAttribute) + ": " +
+                                    errors->second);
     }
   }
   check.checks_ran = check.broken_images >= 0 && errors != attributes.end();
   return check;
 }
 
-BrowserCheck check_in_browser(const fs::path& html, const fs::path& screenshot, const BrowserOptions& options) {
+BrowserCheck check_in_browser(const fs::path& html, const fs::path& screenshot,
+                              const BrowserOptions& options) {
   const auto executable = find_program(options.program);
   if (!executable) {
-    throw UserError(fmt::format("chromium not found: '{}' is not an executable in $PATH, so the report "
-                                "cannot be checked in a browser",
-                                options.program),
-                    "install Debian's chromium (sudo apt-get install chromium), or run scripts/setup.sh");
+    throw UserError(
+        fmt::format("chromium not found: '{}' is not an executable in $PATH, so the report "
+                    "cannot be checked in a browser",
+                    options.program),
+        "install Debian's chromium (sudo apt-get install chromium), or run scripts/setup.sh");
   }
   std::error_code ec;
-  require(fs::is_regular_file(html, ec), fmt::format("cannot check '{}' in a browser: no such file", html.string()),
+  require(fs::is_regular_file(html, ec),
+          fmt::format("cannot check '{}' in a browser: no such file", html.string()),
           "write the report first");
   if (screenshot.has_parent_path()) util::ensure_writable_dir(screenshot.parent_path());
 
   TempDir scratch("preimage-chromium");
   const std::string url = file_url(html);
-  const std::string timeout =
-      fmt::format("timeout --kill-after=10 {} {}", options.timeout_s, shell_quote(executable->string()));
+  const std::string timeout = fmt::format("timeout --kill-after=10 {} {}", options.timeout_s,
+                                          shell_quote(executable->string()));
 
   // 1. The screenshot, into a temporary file that keeps the .png extension (Chromium picks the
   //    format from it), renamed into place when complete.
   BrowserCheck check;
-  const fs::path temp_png = screenshot.parent_path() / fmt::format(".tmp-{}-{}", ::getpid(),
-                                                                   screenshot.filename().string());
+  const fs::path temp_png = screenshot.parent_path() /
+                            fmt::format(".tmp-{}-{}", ::getpid(), screenshot.filename().string());
   {
     const fs::path log = scratch.path() / "screenshot.log";
-    const std::string command = fmt::format(
-        "{} {} --screenshot={} --window-size={},{} {} >{} 2>&1", timeout,
-        common_flags(scratch.path() / "profile-screenshot", options), shell_quote(temp_png.string()),
-        options.window_width, options.window_height, shell_quote(url), shell_quote(log.string()));
+    const std::string command =
+        fmt::format("{} {} --screenshot={} --window-size={},{} {} >{} 2>&1", timeout,
+                    common_flags(scratch.path() / "profile-screenshot", options),
+                    shell_quote(temp_png.string()), options.window_width, options.window_height,
+                    shell_quote(url), shell_quote(log.string()));
     const int status = std::system(command.c_str());
     if (!exited_successfully(status)) fs::remove(temp_png, ec);
     require_success(status, "failed taking a screenshot of " + html.string(), log, options);
-    if (fs::exists(temp_png, ec) && fs::file_size(temp_png, ec) > 0 && has_png_signature(temp_png)) {
+    if (fs::exists(temp_png, ec) && fs::file_size(temp_png, ec) > 0 &&
+        has_png_signature(temp_png)) {
       util::commit_temp_file(temp_png, screenshot);
       check.screenshot_written = true;
     } else {
@@ -210,11 +223,12 @@ BrowserCheck check_in_browser(const fs::path& html, const fs::path& screenshot, 
   std::string dom;
   {
     const fs::path log = scratch.path() / "dump-dom.log";
-    const std::string command =
-        fmt::format("{} {} --dump-dom {} 2>{}", timeout, common_flags(scratch.path() / "profile-dom", options),
-                    shell_quote(url), shell_quote(log.string()));
+    const std::string command = fmt::format("{} {} --dump-dom {} 2>{}", timeout,
+                                            common_flags(scratch.path() / "profile-dom", options),
+                                            shell_quote(url), shell_quote(log.string()));
     std::FILE* pipe = ::popen(command.c_str(), "r");
-    require(pipe != nullptr, fmt::format("cannot start {}", options.program), "is the system out of memory?");
+    require(pipe != nullptr, fmt::format("cannot start {}", options.program),
+            "is the system out of memory?");
     char buffer[1 << 16];
     size_t n = 0;
     while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) dom.append(buffer, n);

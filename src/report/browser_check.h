@@ -12,11 +12,11 @@ namespace preimage::report {
 namespace fs = std::filesystem;
 
 struct BrowserOptions {
-  std::string program = "chromium";  // the browser executable (a name in $PATH or a path)
-  int window_width = 1200;           // pixels of the screenshot
-  int window_height = 2000;          // pixels of the screenshot (the page is cut there)
-  int virtual_time_budget_ms = 5000; // virtual time the page gets to load and run its scripts
-  int timeout_s = 120;               // wall-clock limit per browser run, then it is killed
+  std::string program = "chromium";   // the browser executable (a name in $PATH or a path)
+  int window_width = 1200;            // pixels of the screenshot
+  int window_height = 2000;           // pixels of the screenshot (the page is cut there)
+  int virtual_time_budget_ms = 5000;  // virtual time the page gets to load and run its scripts
+  int timeout_s = 120;                // wall-clock limit per browser run, then it is killed
 };
 
 struct BrowserCheck {

@@ -1,10 +1,10 @@
 #include "report/document.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cstdint>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -131,7 +131,8 @@ std::string base64_encode(std::string_view bytes) {
   out.reserve((bytes.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+    const uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) |
                        static_cast<uint8_t>(bytes[i + 2]);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
@@ -155,12 +156,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -170,7 +182,8 @@ Document::Document(std::string title) : title_(std::move(title)) {}
 
 Document& Document::heading(std::string text, int level) {
   if (level < 1 || level > 3) {
-    throw std::invalid_argument(fmt::format("heading '{}': level {} is not 1, 2 or 3", text, level));
+    throw std::invalid_argument(
+        fmt::format("heading '{}': level {} is not 1, 2 or 3", text, level));
   }
   blocks_.emplace_back(Heading{std::move(text), level});
   return *this;
@@ -186,12 +199,12 @@ Document& Document::preformatted(std::string text) {
   return *this;
 }
 
-Document& Document::table(std::vector<std::string> header, std::vector<std::vector<std::string>> rows,
-                          std::string caption) {
+Document& Document::table(std::vector<std::string> header,
+                          std::vector<std::vector<std::string>> rows, std::string caption) {
   for (size_t r = 0; r < rows.size(); ++r) {
     if (rows[r].size() > header.size()) {
-      throw std::invalid_argument(fmt::format("table '{}': row {} has {} cells, the header {}", caption, r,
-                                              rows[r].size(), header.size()));
+      throw std::invalid_argument(fmt::format("table '{}': row {} has {} cells, the header {}",
+                                              caption, r, rows[r].size(), header.size()));
     }
     rows[r].resize(header.size());
   }
@@ -199,7 +212,8 @@ Document& Document::table(std::vector<std::string> header, std::vector<std::vect
   return *this;
 }
 
-Document& Document::settings(std::vector<std::pair<std::string, std::string>> entries, std::string caption) {
+Document& Document::settings(std::vector<std::pair<std::string, std::string>> entries,
+                             std::string caption) {
   std::vector<std::vector<std::string>> rows;
   for (auto& [key, value] : entries) rows.push_back({std::move(key), std::move(value)});
   blocks_.emplace_back(Table{{"Setting", "Value"}, std::move(rows), std::move(caption), true});
@@ -234,8 +248,10 @@ std::string Document::html() const {
     } else if (const auto* pre = std::get_if<Preformatted>(&block)) {
       out += fmt::format("<pre>{}</pre>\n", html_escape(pre->text));
     } else if (const auto* t = std::get_if<Table>(&block)) {
-      out += fmt::format("<div class=\"table-wrap\"><table{}>\n", t->settings ? " class=\"settings\"" : "");
-      if (!t->caption.empty()) out += fmt::format("<caption>{}</caption>\n", html_escape(t->caption));
+      out += fmt::format("<div class=\"table-wrap\"><table{}>\n",
+                         t->settings ? " class=\"settings\"" : "");
+      if (!t->caption.empty())
+        out += fmt::format("<caption>{}</caption>\n", html_escape(t->caption));
       out += "<thead><tr>";
       for (const auto& cell : t->header) out += fmt::format("<th>{}</th>", html_escape(cell));
       out += "</tr></thead>\n<tbody>\n";
@@ -253,11 +269,12 @@ std::string Document::html() const {
       const std::string bytes = util::read_file(f->image);
       require(!bytes.empty(), fmt::format("report figure '{}' is an empty file", f->image.string()),
               "the step that draws it failed; run `report` again and look at its errors");
-      out += fmt::format("<figure id=\"figure-{}\">\n<img{} alt=\"{}\" src=\"data:{};base64,{}\">\n",
-                         figure_number, f->pixelated ? " class=\"pixelated\"" : "",
-                         html_escape(one_line(f->caption)), mime_type(f->image), base64_encode(bytes));
-      out += fmt::format("<figcaption><b>Figure {}.</b> {}</figcaption>\n</figure>\n", figure_number,
-                         html_escape(one_line(f->caption)));
+      out +=
+          fmt::format("<figure id=\"figure-{}\">\n<img{} alt=\"{}\" src=\"data:{};base64,{}\">\n",
+                      figure_number, f->pixelated ? " class=\"pixelated\"" : "",
+                      html_escape(one_line(f->caption)), mime_type(f->image), base64_encode(bytes));
+      out += fmt::format("<figcaption><b>Figure {}.</b> {}</figcaption>\n</figure>\n",
+                         figure_number, html_escape(one_line(f->caption)));
     }
   }
   out += "</main>\n</body>\n</html>\n";
@@ -271,7 +288,8 @@ std::string Document::markdown(const fs::path& markdown_dir) const {
   for (const Block& block : blocks_) {
     out += '\n';
     if (const auto* h = std::get_if<Heading>(&block)) {
-      out += fmt::format("{} {}\n", std::string(static_cast<size_t>(h->level), '#'), one_line(h->text));
+      out += fmt::format("{} {}\n", std::string(static_cast<size_t>(h->level), '#'),
+                         one_line(h->text));
     } else if (const auto* p = std::get_if<Paragraph>(&block)) {
       out += p->text + "\n";
     } else if (const auto* pre = std::get_if<Preformatted>(&block)) {
@@ -290,13 +308,14 @@ std::string Document::markdown(const fs::path& markdown_dir) const {
       }
     } else if (const auto* f = std::get_if<Figure>(&block)) {
       ++figure_number;
-      std::string link = fs::absolute(f->image).lexically_normal().lexically_relative(base).generic_string();
+      std::string link =
+          fs::absolute(f->image).lexically_normal().lexically_relative(base).generic_string();
       if (link.empty()) link = fs::absolute(f->image).generic_string();
       // CommonMark's <...> form allows spaces in a link destination.
       if (link.find_first_of(" ()") != std::string::npos) link = "<" + link + ">";
       const std::string caption = one_line(f->caption);
-      out += fmt::format("![{}]({})\n\n*Figure {}. {}*\n", markdown_cell(caption), link, figure_number,
-                         caption);
+      out += fmt::format("![{}]({})\n\n*Figure {}. {}*\n", markdown_cell(caption), link,
+                         figure_number, caption);
     }
   }
   return out;

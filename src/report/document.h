@@ -1,7 +1,8 @@
 #pragma once
 // A small report builder: headings, paragraphs, tables, settings, figures. Renders a self-contained
 // report.html (images embedded as base64 data URIs, CSS inline, nothing fetched from the network,
-// so it opens offline and can be mailed) and a report.md that references the images by relative path.
+// so it opens offline and can be mailed) and a report.md that references the images by relative
+// path.
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -29,7 +30,8 @@ class Document {
   Document& table(std::vector<std::string> header, std::vector<std::vector<std::string>> rows,
                   std::string caption = "");
   // A two-column "Setting | Value" table, e.g. the resolved configuration of a run.
-  Document& settings(std::vector<std::pair<std::string, std::string>> entries, std::string caption = "");
+  Document& settings(std::vector<std::pair<std::string, std::string>> entries,
+                     std::string caption = "");
   // An image file (PNG, JPEG or SVG) with a one-line caption, numbered "Figure n." in order.
   // `pixelated`: scale without smoothing (digit panels, manifolds), so pixels stay square.
   Document& figure(fs::path image, std::string caption, bool pixelated = false);
@@ -46,16 +48,27 @@ class Document {
   int figure_count() const;
 
  private:
-  struct Heading { std::string text; int level; };
-  struct Paragraph { std::string text; };
-  struct Preformatted { std::string text; };
+  struct Heading {
+    std::string text;
+    int level;
+  };
+  struct Paragraph {
+    std::string text;
+  };
+  struct Preformatted {
+    std::string text;
+  };
   struct Table {
     std::vector<std::string> header;
     std::vector<std::vector<std::string>> rows;
     std::string caption;
     bool settings;
   };
-  struct Figure { fs::path image; std::string caption; bool pixelated; };
+  struct Figure {
+    fs::path image;
+    std::string caption;
+    bool pixelated;
+  };
   using Block = std::variant<Heading, Paragraph, Preformatted, Table, Figure>;
 
   std::string title_;

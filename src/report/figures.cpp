@@ -1,11 +1,11 @@
 #include "report/figures.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace preimage::report {
 
@@ -16,7 +16,8 @@ namespace {
 
 constexpr int kPanelWidth = 650;  // pixels added per extra side-by-side scatter panel
 
-// gnuplot's colour literal; alpha in [0, 1] is opacity (gnuplot stores transparency in the top byte).
+// gnuplot's colour literal; alpha in [0, 1] is opacity (gnuplot stores transparency in the top
+// byte).
 std::string colour(uint32_t rgb, double opacity = 1.0) {
   const auto transparency =
       static_cast<uint32_t>(std::lround((1.0 - std::clamp(opacity, 0.0, 1.0)) * 255.0));
@@ -27,10 +28,11 @@ std::string colour(uint32_t rgb, double opacity = 1.0) {
 // Title, axis labels and a light grid: what every figure starts with.
 std::string common_preamble(const Labels& labels) {
   std::string s;
-  if (!labels.title.empty()) s += fmt::format("set title {} font ',14'\n", gnuplot_string(labels.title));
+  if (!labels.title.empty())
+    s += fmt::format("set title {} font ',14'\n", gnuplot_string(labels.title));
   if (!labels.x_label.empty()) s += fmt::format("set xlabel {}\n", gnuplot_string(labels.x_label));
   if (!labels.y_label.empty()) s += fmt::format("set ylabel {}\n", gnuplot_string(labels.y_label));
-  s += "set grid lc rgb '#dddddd' lw 1\n";
+  s += "set grid back lt 1 lc rgb '#e4e4e4' lw 1\n";  // solid and faint: guides, not lines
   s += "set border 3 lc rgb '#444444'\n";
   s += "set tics nomirror\n";
   s += "set key noautotitle\n";
@@ -57,7 +59,8 @@ void require_some_point(bool any, const fs::path& png) {
   if (!any) {
     throw std::invalid_argument(
         fmt::format("figure '{}': no finite point to plot (all values missing, or non-positive "
-                    "on a log axis)", png.string()));
+                    "on a log axis)",
+                    png.string()));
   }
 }
 
@@ -79,18 +82,51 @@ struct Range {
   }
 };
 
+// Commands for a logarithmic `axis` ("x" or "y") spanning the finite positive values in [lo, hi]:
+// a range just around the data (gnuplot would widen it to whole decades, squashing the curves)
+// with tick marks at 1, 2 and 5 times powers of ten, or every integer multiple on a narrow range.
+std::string log_axis(const std::string& axis, double lo, double hi) {
+  std::string s = fmt::format("set logscale {0}\nset format {0} '%g'\n", axis);
+  if (!(lo > 0) || !(hi >= lo)) return s;
+  const double margin = std::pow(hi / lo, 0.04) * 1.02;  // a little room at both ends
+  const double from = lo / margin, to = hi * margin;
+  s += fmt::format("set {}range [{}:{}]\n", axis, gnuplot_number(from), gnuplot_number(to));
+  auto tics_for = [&](const std::vector<int>& mantissas) {
+    std::vector<double> tics;
+    const int first = static_cast<int>(std::floor(std::log10(from)));
+    const int last = static_cast<int>(std::ceil(std::log10(to)));
+    for (int k = first; k <= last; ++k) {
+      for (int m : mantissas) {
+        const double v = m * std::pow(10.0, k);
+        if (v >= from && v <= to) tics.push_back(v);
+      }
+    }
+    return tics;
+  };
+  // Within about a decade, every integer multiple has room for its label; beyond, 1, 2 and 5 do.
+  const std::vector<int> all = {1, 2, 3, 4, 5, 6, 7, 8, 9}, some = {1, 2, 5};
+  std::vector<double> tics = tics_for(std::log10(to / from) < 1.3 ? all : some);
+  if (tics.size() < 3) tics = tics_for(all);
+  if (tics.size() >= 2) {  // otherwise gnuplot's own choice
+    std::string list;
+    for (double v : tics) list += (list.empty() ? "" : ", ") + gnuplot_number(v);
+    s += fmt::format("set {}tics ({})\n", axis, list);
+  }
+  return s;
+}
+
 }  // namespace
 
 void line_plot(const fs::path& png, const std::vector<Series>& series, const Labels& labels,
                const LinePlotOptions& options) {
-  if (series.empty()) throw std::invalid_argument(fmt::format("line_plot '{}': no series", png.string()));
+  if (series.empty())
+    throw std::invalid_argument(fmt::format("line_plot '{}': no series", png.string()));
   std::string script = common_preamble(labels);
-  if (options.log_x) script += "set logscale x\nset format x '%g'\n";
-  if (options.log_y) script += "set logscale y\nset format y '%g'\nset mytics 10\n";
   // Outside the plot, the legend never hides a curve.
-  script += "set key outside right top vertical Left reverse samplen 2 spacing 1.2\n";
+  script += "set key outside right top vertical Left reverse samplen 3 spacing 1.2\n";
   std::string plot = "plot ";
   bool any = false;
+  Range x_range, y_range;
   for (size_t i = 0; i < series.size(); ++i) {
     const Series& s = series[i];
     check_same_length(s.x.size(), s.y.size(), fmt::format("line_plot series '{}' x and y", s.name));
@@ -100,6 +136,12 @@ void line_plot(const fs::path& png, const std::vector<Series>& series, const Lab
     for (size_t k = 0; k < x.size(); ++k) has_point |= std::isfinite(x[k]) && std::isfinite(y[k]);
     if (!has_point) continue;  // gnuplot would fail on an empty datablock; the legend skips it
     any = true;
+    for (size_t k = 0; k < x.size(); ++k) {
+      if (std::isfinite(x[k]) && std::isfinite(y[k])) {
+        x_range.add(x[k]);
+        y_range.add(y[k]);
+      }
+    }
     script += datablock(fmt::format("s{}", i), {x, y});
     // After ten colours, dashes tell the series apart.
     plot += fmt::format("{}$s{} using 1:2 with {} lw 2 lc rgb {} dt {} pt 7 ps 0.6 title {}",
@@ -107,6 +149,12 @@ void line_plot(const fs::path& png, const std::vector<Series>& series, const Lab
                         colour(kPalette[i % 10]), 1 + i / 10, gnuplot_string(s.name));
   }
   require_some_point(any, png);
+  if (options.log_x) script += log_axis("x", x_range.lo, x_range.hi);
+  if (options.log_y) {
+    script += log_axis("y", y_range.lo, y_range.hi);
+  } else {
+    script += "set offsets 0, 0, graph 0.04, graph 0.04\n";  // a curve never runs along the frame
+  }
   script += plot + "\n";
   run_gnuplot(script, png, options.canvas);
 }
@@ -114,63 +162,72 @@ void line_plot(const fs::path& png, const std::vector<Series>& series, const Lab
 void histogram_plot(const fs::path& png, const std::vector<double>& counts,
                     const std::vector<double>& edges, const Labels& labels,
                     const HistogramOptions& options) {
-  if (counts.empty()) throw std::invalid_argument(fmt::format("histogram '{}': no bins", png.string()));
+  if (counts.empty())
+    throw std::invalid_argument(fmt::format("histogram '{}': no bins", png.string()));
   check_same_length(counts.size() + 1, edges.size(),
                     fmt::format("histogram '{}': counts + 1 and edges", png.string()));
   std::vector<double> centres, widths;
   for (size_t i = 0; i < counts.size(); ++i) {
     if (!(edges[i + 1] > edges[i])) {
-      throw std::invalid_argument(fmt::format("histogram '{}': edges must increase (edge {} is {}, edge {} is {})",
-                                              png.string(), i, edges[i], i + 1, edges[i + 1]));
+      throw std::invalid_argument(
+          fmt::format("histogram '{}': edges must increase (edge {} is {}, edge {} is {})",
+                      png.string(), i, edges[i], i + 1, edges[i + 1]));
     }
     centres.push_back(0.5 * (edges[i] + edges[i + 1]));
     widths.push_back(edges[i + 1] - edges[i]);
   }
   const auto heights = for_axis(counts, options.log_y);
-  require_some_point(std::any_of(heights.begin(), heights.end(), [](double v) { return std::isfinite(v); }),
-                     png);
+  require_some_point(
+      std::any_of(heights.begin(), heights.end(), [](double v) { return std::isfinite(v); }), png);
 
   std::string script = common_preamble(labels);
-  script += fmt::format("set xrange [{}:{}]\n", gnuplot_number(edges.front()), gnuplot_number(edges.back()));
+  script += fmt::format("set xrange [{}:{}]\n", gnuplot_number(edges.front()),
+                        gnuplot_number(edges.back()));
   if (options.log_y) {
     script += "set logscale y\nset format y '%g'\nset yrange [0.8:*]\n";
   } else {
     script += "set yrange [0:*]\n";
   }
   script += "set style fill solid 0.75 border lc rgb '#333333'\n";
-  script += "set key inside right top box opaque samplen 2\n";
+  script += "set key inside right top vertical Left reverse box opaque samplen 3 spacing 1.2\n";
   script += datablock("h", {centres, heights, widths});
-  std::string plot = fmt::format("plot $h using 1:2:3 with boxes lc rgb {} notitle", colour(options.rgb));
+  std::string plot =
+      fmt::format("plot $h using 1:2:3 with boxes lc rgb {} notitle", colour(options.rgb));
+  // Dark, distinct colours and dash patterns that stand out against the bars.
+  static const uint32_t kMarkColours[] = {0xd62728, 0x222222, 0xff7f0e, 0x2ca02c};
+  static const int kMarkDashes[] = {2, 4, 5, 3};
   for (size_t i = 0; i < options.marks.size(); ++i) {
     const VerticalMark& mark = options.marks[i];
-    // A vertical segment as a parametric-free data line: two points at the bottom and top.
-    script += fmt::format("set arrow {} from {}, graph 0 to {}, graph 1 nohead lw 2 dt {} lc rgb {} front\n",
-                          i + 1, gnuplot_number(mark.x), gnuplot_number(mark.x), 2 + i % 4,
-                          colour(kPalette[(3 + i) % 10]));
+    const std::string style =
+        fmt::format("lw 2.5 dt {} lc rgb {}", kMarkDashes[i % 4], colour(kMarkColours[i % 4]));
+    script += fmt::format("set arrow {} from {}, graph 0 to {}, graph 1 nohead {} front\n", i + 1,
+                          gnuplot_number(mark.x), gnuplot_number(mark.x), style);
     if (!mark.label.empty()) {
-      plot += fmt::format(", keyentry with lines lw 2 dt {} lc rgb {} title {}", 2 + i % 4,
-                          colour(kPalette[(3 + i) % 10]), gnuplot_string(mark.label));
+      plot += fmt::format(", keyentry with lines {} title {}", style, gnuplot_string(mark.label));
     }
   }
+  if (options.marks.empty()) script += "unset key\n";
   script += plot + "\n";
   run_gnuplot(script, png, options.canvas);
 }
 
 void scatter_by_class(const fs::path& png, const std::vector<ClassPoints>& panels,
                       const Labels& labels, const ScatterOptions& options) {
-  if (panels.empty()) throw std::invalid_argument(fmt::format("scatter '{}': no panels", png.string()));
+  if (panels.empty())
+    throw std::invalid_argument(fmt::format("scatter '{}': no panels", png.string()));
   const int num_classes = 10;
   std::vector<bool> class_present(num_classes, false);
   Range x_range, y_range;
   for (const ClassPoints& panel : panels) {
-    check_same_length(panel.x.size(), panel.y.size(), fmt::format("scatter panel '{}' x and y", panel.title));
+    check_same_length(panel.x.size(), panel.y.size(),
+                      fmt::format("scatter panel '{}' x and y", panel.title));
     check_same_length(panel.x.size(), panel.classes.size(),
                       fmt::format("scatter panel '{}' points and classes", panel.title));
     for (size_t i = 0; i < panel.x.size(); ++i) {
       const int c = panel.classes[i];
       if (c < 0 || c >= num_classes) {
-        throw std::invalid_argument(fmt::format("scatter panel '{}': point {} has class {}, outside [0, 9]",
-                                                panel.title, i, c));
+        throw std::invalid_argument(fmt::format(
+            "scatter panel '{}': point {} has class {}, outside [0, 9]", panel.title, i, c));
       }
       class_present[c] = true;
       x_range.add(panel.x[i]);
@@ -192,8 +249,9 @@ void scatter_by_class(const fs::path& png, const std::vector<ClassPoints>& panel
   const double panel_px = (canvas.width - legend_px - left_px - gap_px * (n - 1)) / n;
 
   std::string script = common_preamble({"", labels.x_label, labels.y_label});
-  script += fmt::format("set multiplot layout 1,{}{}\n", n,
-                        labels.title.empty() ? "" : " title " + gnuplot_string(labels.title) + " font ',14'");
+  script += fmt::format(
+      "set multiplot layout 1,{}{}\n", n,
+      labels.title.empty() ? "" : " title " + gnuplot_string(labels.title) + " font ',14'");
   if (options.same_axes) {
     script += fmt::format("set xrange {}\nset yrange {}\n", x_range.padded(), y_range.padded());
   }
@@ -202,14 +260,16 @@ void scatter_by_class(const fs::path& png, const std::vector<ClassPoints>& panel
     const double l = (left_px + p * (panel_px + gap_px)) / canvas.width;
     const double r = l + panel_px / canvas.width;
     script += fmt::format("set lmargin at screen {:.4f}\nset rmargin at screen {:.4f}\n", l, r);
-    script += fmt::format("set tmargin at screen {:.4f}\nset bmargin at screen {:.4f}\n", top, bottom);
+    script +=
+        fmt::format("set tmargin at screen {:.4f}\nset bmargin at screen {:.4f}\n", top, bottom);
     script += fmt::format("set title {}\n", gnuplot_string(panel.title));
     if (!options.same_axes) script += "set autoscale xy\n";
     const bool with_legend = p == n - 1;
     if (with_legend) {
-      script += fmt::format("set key at screen {:.4f}, {:.4f} right top vertical Left reverse "
-                            "title 'class' box samplen 1 spacing 1.1\n",
-                            1.0 - 10.0 / canvas.width, top);
+      script += fmt::format(
+          "set key at screen {:.4f}, {:.4f} right top vertical Left reverse "
+          "title 'class' box samplen 1 spacing 1.1\n",
+          1.0 - 10.0 / canvas.width, top);
     } else {
       script += "unset key\n";
     }
@@ -226,8 +286,9 @@ void scatter_by_class(const fs::path& png, const std::vector<ClassPoints>& panel
       if (xs.empty()) continue;
       const std::string name = fmt::format("p{}c{}", p, c);
       script += datablock(name, {xs, ys});
-      plot += fmt::format("{}${} using 1:2 with points pt 7 ps {} lc rgb {} notitle", first ? "" : ", ",
-                          name, gnuplot_number(options.point_size), colour(kPalette[c], options.opacity));
+      plot += fmt::format("{}${} using 1:2 with points pt 7 ps {} lc rgb {} notitle",
+                          first ? "" : ", ", name, gnuplot_number(options.point_size),
+                          colour(kPalette[c], options.opacity));
       first = false;
     }
     if (with_legend) {
@@ -237,8 +298,8 @@ void scatter_by_class(const fs::path& png, const std::vector<ClassPoints>& panel
         const std::string name = c < static_cast<int>(options.class_names.size())
                                      ? options.class_names[c]
                                      : std::to_string(c);
-        plot += fmt::format("{}keyentry with points pt 7 ps 1.5 lc rgb {} title {}", first ? "" : ", ",
-                            colour(kPalette[c]), gnuplot_string(name));
+        plot += fmt::format("{}keyentry with points pt 7 ps 1.5 lc rgb {} title {}",
+                            first ? "" : ", ", colour(kPalette[c]), gnuplot_string(name));
         first = false;
       }
     }
@@ -256,7 +317,8 @@ void bar_chart(const fs::path& png, const std::vector<std::string>& categories,
                const std::vector<BarSeries>& series, const Labels& labels,
                const BarChartOptions& options) {
   if (categories.empty() || series.empty()) {
-    throw std::invalid_argument(fmt::format("bar chart '{}': no categories or no series", png.string()));
+    throw std::invalid_argument(
+        fmt::format("bar chart '{}': no categories or no series", png.string()));
   }
   bool with_errors = false;
   bool all_non_negative = true;
@@ -296,8 +358,10 @@ void bar_chart(const fs::path& png, const std::vector<std::string>& categories,
   script += "set boxwidth 0.9\n";
   script += "set xtics scale 0\n";
   if (categories.size() > 12) script += "set xtics rotate by -45\n";
-  if (all_non_negative) script += "set yrange [0:*]\n";
-  else script += "set xzeroaxis lt -1\n";
+  if (all_non_negative)
+    script += "set yrange [0:*]\n";
+  else
+    script += "set xzeroaxis lt -1\n";
   const bool legend = series.size() > 1;
   script += legend ? "set key outside right top vertical Left reverse samplen 2\n" : "unset key\n";
   script += data;
@@ -320,7 +384,8 @@ void quiver_plot(const fs::path& png, const std::vector<Arrow>& arrows, const La
   std::vector<double> x, y, dx, dy, argb;
   Range x_range, y_range;
   for (const Arrow& a : arrows) {
-    if (!(std::isfinite(a.x) && std::isfinite(a.y) && std::isfinite(a.dx) && std::isfinite(a.dy))) continue;
+    if (!(std::isfinite(a.x) && std::isfinite(a.y) && std::isfinite(a.dx) && std::isfinite(a.dy)))
+      continue;
     x.push_back(a.x);
     y.push_back(a.y);
     dx.push_back(a.dx);
@@ -339,14 +404,16 @@ void quiver_plot(const fs::path& png, const std::vector<Arrow>& arrows, const La
   std::string script = common_preamble(labels);
   if (options.equal_axes) script += "set size ratio -1\n";
   script += fmt::format("set xrange {}\nset yrange {}\n", x_range.padded(), y_range.padded());
-  script += "set key outside right top vertical Left reverse box samplen 2\n";
+  script += "set key outside right top vertical Left reverse samplen 2 spacing 1.2\n";
   script += datablock("q", {x, y, dx, dy, argb});
   std::string plot =
-      "plot $q using 1:2:3:4:5 with vectors head filled size screen 0.010,20 lw 1.5 lc rgb variable notitle";
-  if (options.mark_tails) plot += ", $q using 1:2:5 with points pt 7 ps 0.35 lc rgb variable notitle";
+      "plot $q using 1:2:3:4:5 with vectors head filled size screen 0.010,20 lw 1.5 lc rgb "
+      "variable notitle";
+  if (options.mark_tails)
+    plot += ", $q using 1:2:5 with points pt 7 ps 0.35 lc rgb variable notitle";
   for (const LegendEntry& entry : options.legend) {
-    plot += fmt::format(", keyentry with vectors head filled lw 2 lc rgb {} title {}", colour(entry.rgb),
-                        gnuplot_string(entry.name));
+    plot += fmt::format(", keyentry with vectors head filled lw 2 lc rgb {} title {}",
+                        colour(entry.rgb), gnuplot_string(entry.name));
   }
   if (options.legend.empty()) script += "unset key\n";
   script += plot + "\n";

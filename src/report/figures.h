@@ -37,8 +37,8 @@ struct Series {
 
 struct LinePlotOptions {
   Canvas canvas;
-  bool log_x = false;    // logarithmic x axis (non-positive x are left out)
-  bool log_y = false;    // logarithmic y axis, for losses spanning decades (non-positive y left out)
+  bool log_x = false;  // logarithmic x axis (non-positive x are left out)
+  bool log_y = false;  // logarithmic y axis, for losses spanning decades (non-positive y left out)
   bool markers = false;  // a point at each (x, y), for short series
 };
 
@@ -56,9 +56,9 @@ struct VerticalMark {
 
 struct HistogramOptions {
   Canvas canvas;
-  bool log_y = false;                // logarithmic count axis (empty bins are left out)
-  uint32_t rgb = kBlue;              // fill colour of the bars
-  std::vector<VerticalMark> marks;   // drawn over the bars
+  bool log_y = false;               // logarithmic count axis (empty bins are left out)
+  uint32_t rgb = kBlue;             // fill colour of the bars
+  std::vector<VerticalMark> marks;  // drawn over the bars
 };
 
 // Bars of height counts[i] spanning [edges[i], edges[i+1]); edges has counts.size() + 1
@@ -78,15 +78,15 @@ struct ClassPoints {
 };
 
 struct ScatterOptions {
-  Canvas canvas;               // width 0: 900 px for one panel, 650 px more per extra panel
-  double point_size = 0.5;     // gnuplot point size (1 is about 6 px)
-  double opacity = 0.6;        // of each point, in (0, 1]: dense clusters stay readable
-  bool same_axes = true;       // every panel gets the same x and y ranges, to compare them
+  Canvas canvas;            // width 0: 900 px for one panel, 650 px more per extra panel
+  double point_size = 0.5;  // gnuplot point size (1 is about 6 px)
+  double opacity = 0.6;     // of each point, in (0, 1]: dense clusters stay readable
+  bool same_axes = true;    // every panel gets the same x and y ranges, to compare them
   std::vector<std::string> class_names;  // legend text per class; empty: "0" ... "9"
 };
 
-// One panel per ClassPoints, side by side (e.g. MT | MN), and one legend of the classes on the right.
-// labels.title is the overall title; x_label and y_label label every panel.
+// One panel per ClassPoints, side by side (e.g. MT | MN), and one legend of the classes on the
+// right. labels.title is the overall title; x_label and y_label label every panel.
 void scatter_by_class(const fs::path& png, const std::vector<ClassPoints>& panels,
                       const Labels& labels, const ScatterOptions& options = {});
 

@@ -1,10 +1,10 @@
 #include "report/gnuplot.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "report/subprocess.h"
 #include "util/atomic_file.h"
@@ -64,8 +64,8 @@ std::string datablock(const std::string& name, const std::vector<std::vector<dou
   const size_t rows = columns.empty() ? 0 : columns.front().size();
   for (const auto& column : columns) {
     if (column.size() != rows) {
-      throw std::invalid_argument(fmt::format("datablock ${}: columns of different lengths ({} and {})",
-                                              name, rows, column.size()));
+      throw std::invalid_argument(fmt::format(
+          "datablock ${}: columns of different lengths ({} and {})", name, rows, column.size()));
     }
   }
   std::string text = fmt::format("${} << EOD\n", name);
@@ -104,8 +104,8 @@ void run_gnuplot(std::string_view script, const fs::path& png, const Canvas& can
   const std::string prologue =
       fmt::format("set terminal pngcairo size {},{} font 'sans,{}' noenhanced\nset output {}\n",
                   width, height, canvas.font_points, gnuplot_string(temp_png.string()));
-  const std::string command =
-      fmt::format("exec {} 2>{}", shell_quote(executable->string()), shell_quote(stderr_path.string()));
+  const std::string command = fmt::format("exec {} 2>{}", shell_quote(executable->string()),
+                                          shell_quote(stderr_path.string()));
 
   int status = -1;
   {
@@ -126,10 +126,12 @@ void run_gnuplot(std::string_view script, const fs::path& png, const Canvas& can
   if (!exited_successfully(status)) {
     fs::remove(temp_png, ec);
     std::string errors = fs::exists(stderr_path) ? util::read_file(stderr_path) : "";
-    if (errors.size() > kMaxStderrChars) errors = "..." + errors.substr(errors.size() - kMaxStderrChars);
-    throw UserError(fmt::format("gnuplot failed ({}) drawing '{}'; its messages:\n{}",
-                                describe_exit_status(status), png.string(), errors),
-                    "a gnuplot script of the report is wrong: please report this with the messages above");
+    if (errors.size() > kMaxStderrChars)
+      errors = "..." + errors.substr(errors.size() - kMaxStderrChars);
+    throw UserError(
+        fmt::format("gnuplot failed ({}) drawing '{}'; its messages:\n{}",
+                    describe_exit_status(status), png.string(), errors),
+        "a gnuplot script of the report is wrong: please report this with the messages above");
   }
   const auto size = fs::file_size(temp_png, ec);
   if (ec || size == 0 || !has_png_signature(temp_png)) {

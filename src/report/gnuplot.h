@@ -13,9 +13,9 @@ namespace fs = std::filesystem;
 
 // Size and font of a PNG figure. Defaults read well at 100% zoom in the HTML report.
 struct Canvas {
-  int width = 0;        // pixels; 0: the figure's own default (900, wider for side-by-side panels)
-  int height = 0;       // pixels; 0: the figure's own default (650)
-  int font_points = 12; // font size of labels and tick marks
+  int width = 0;         // pixels; 0: the figure's own default (900, wider for side-by-side panels)
+  int height = 0;        // pixels; 0: the figure's own default (650)
+  int font_points = 12;  // font size of labels and tick marks
 };
 
 // Renders `script` (gnuplot commands that plot; no `set terminal`/`set output`, which this adds)

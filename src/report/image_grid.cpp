@@ -1,11 +1,11 @@
 #include "report/image_grid.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
-
-#include <fmt/format.h>
 // Debian's libstb ships the implementation compiled; only the declarations are included here.
 #include <stb/stb_image_write.h>
 
@@ -23,23 +23,27 @@ uint8_t to_byte(float value, bool invert) {
 }
 
 void append_to_string(void* context, void* data, int size) {
-  static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+  static_cast<std::string*>(context)->append(static_cast<const char*>(data),
+                                             static_cast<size_t>(size));
 }
 
 }  // namespace
 
 Raster grid_raster(const std::vector<float>& images, int rows, int cols, int height, int width,
                    const GridOptions& options) {
-  if (rows <= 0 || cols <= 0 || height <= 0 || width <= 0 || options.scale <= 0 || options.separator < 0) {
-    throw std::invalid_argument(fmt::format(
-        "image grid: rows {}, cols {}, height {}, width {}, scale {} must be positive, separator {} >= 0",
-        rows, cols, height, width, options.scale, options.separator));
+  if (rows <= 0 || cols <= 0 || height <= 0 || width <= 0 || options.scale <= 0 ||
+      options.separator < 0) {
+    throw std::invalid_argument(
+        fmt::format("image grid: rows {}, cols {}, height {}, width {}, scale {} must be positive, "
+                    "separator {} >= 0",
+                    rows, cols, height, width, options.scale, options.separator));
   }
   const size_t image_size = static_cast<size_t>(height) * width;
   const size_t expected = static_cast<size_t>(rows) * cols * image_size;
   if (images.size() != expected) {
-    throw std::invalid_argument(fmt::format("image grid: {} values given, {} x {} images of {} x {} need {}",
-                                            images.size(), rows, cols, height, width, expected));
+    throw std::invalid_argument(
+        fmt::format("image grid: {} values given, {} x {} images of {} x {} need {}", images.size(),
+                    rows, cols, height, width, expected));
   }
   const int s = options.scale, sep = options.separator;
   Raster raster;
@@ -71,12 +75,14 @@ GridOptions manifold_options() {
 void write_png(const fs::path& png, const Raster& raster) {
   if (raster.width <= 0 || raster.height <= 0 ||
       raster.pixels.size() != static_cast<size_t>(raster.width) * raster.height) {
-    throw std::invalid_argument(fmt::format("write_png '{}': raster {} x {} with {} pixels", png.string(),
-                                            raster.width, raster.height, raster.pixels.size()));
+    throw std::invalid_argument(fmt::format("write_png '{}': raster {} x {} with {} pixels",
+                                            png.string(), raster.width, raster.height,
+                                            raster.pixels.size()));
   }
   std::string bytes;
-  const int ok = stbi_write_png_to_func(append_to_string, &bytes, raster.width, raster.height,
-                                        /*comp=*/1, raster.pixels.data(), /*stride_bytes=*/raster.width);
+  const int ok =
+      stbi_write_png_to_func(append_to_string, &bytes, raster.width, raster.height,
+                             /*comp=*/1, raster.pixels.data(), /*stride_bytes=*/raster.width);
   require(ok != 0 && !bytes.empty(), fmt::format("cannot encode the PNG '{}'", png.string()),
           "is the system out of memory?");
   util::write_file_atomic(png, bytes);

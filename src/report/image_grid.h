@@ -18,10 +18,10 @@ struct Raster {
 };
 
 struct GridOptions {
-  int scale = 3;                  // each image pixel becomes scale x scale pixels (28 -> 84)
-  int separator = 2;              // pixels between neighbouring images (0: none)
-  float separator_value = 0.6f;   // grey of the separator in [0, 1]: visible on black and on white
-  bool invert = false;            // 1 - value: dark digits on white paper
+  int scale = 3;                 // each image pixel becomes scale x scale pixels (28 -> 84)
+  int separator = 2;             // pixels between neighbouring images (0: none)
+  float separator_value = 0.6f;  // grey of the separator in [0, 1]: visible on black and on white
+  bool invert = false;           // 1 - value: dark digits on white paper
 };
 
 // Lays out rows x cols images of height x width floats in [0, 1] (values outside are clamped,

@@ -1,5 +1,6 @@
 #include "report/subprocess.h"
 
+#include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,8 +10,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "util/error.h"
 

@@ -53,7 +53,8 @@ inline PngHeader read_png_header(const fs::path& path) {
   static const unsigned char kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   if (!std::equal(b, b + 8, kSignature) || std::string(b + 12, b + 16) != "IHDR") return header;
   auto be32 = [&](int at) {
-    return (uint32_t(b[at]) << 24) | (uint32_t(b[at + 1]) << 16) | (uint32_t(b[at + 2]) << 8) | b[at + 3];
+    return (uint32_t(b[at]) << 24) | (uint32_t(b[at + 1]) << 16) | (uint32_t(b[at + 2]) << 8) |
+           b[at + 3];
   };
   header.valid = true;
   header.width = be32(16);

@@ -19,7 +19,8 @@ class BrowserTest : public testing::ScratchTest {
  protected:
   void SetUp() override {
     if (!browser_available()) {
-      GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it): browser check skipped";
+      GTEST_SKIP()
+          << "chromium is not installed (scripts/setup.sh installs it): browser check skipped";
     }
     ScratchTest::SetUp();
   }
@@ -28,12 +29,14 @@ class BrowserTest : public testing::ScratchTest {
   fs::path write_report() {
     const fs::path figures = dir() / "figures";
     line_plot(figures / "loss.png",
-              {{"MN_adam", {0, 1, 2, 3, 4}, {9, 5, 3, 2.5, 2.2}}, {"MN_lbfgs", {0, 1, 2, 3, 4}, {9, 3, 2.1, 2, 2}}},
+              {{"MN_adam", {0, 1, 2, 3, 4}, {9, 5, 3, 2.5, 2.2}},
+               {"MN_lbfgs", {0, 1, 2, 3, 4}, {9, 3, 2.1, 2, 2}}},
               {"Loss curves", "iteration", "mean loss"});
     bar_chart(figures / "success.png", {"0", "1", "2"}, {{"success rate", {0.9, 0.95, 0.8}, {}}},
               {"Success rate by digit", "digit", "fraction improved"});
     std::vector<float> digits(3 * 4 * 28 * 28);
-    for (size_t i = 0; i < digits.size(); ++i) digits[i] = static_cast<float>((i * 7919) % 256) / 255.0f;
+    for (size_t i = 0; i < digits.size(); ++i)
+      digits[i] = static_cast<float>((i * 7919) % 256) / 255.0f;
     write_image_grid(figures / "panel.png", digits, 3, 4, 28, 28);
 
     Document doc("Browser test report");
@@ -70,7 +73,8 @@ TEST_F(BrowserTest, ReportOpensWithoutBrokenImagesOrScriptErrors) {
 TEST_F(BrowserTest, BrokenImagesAndScriptErrorsAreDetected) {
   const fs::path html = write_report();
   std::string page = util::read_file(html);
-  // Corrupt the first embedded image, reference a file that does not exist, and add a failing script.
+  // Corrupt the first embedded image, reference a file that does not exist, and add a failing
+  // script.
   const std::string marker = "base64,";
   const size_t start = page.find(marker) + marker.size();
   page.replace(start, page.find('"', start) - start, "bm90IGEgcG5n");  // "not a png"
@@ -110,14 +114,16 @@ TEST(BrowserCheckWithoutBrowser, MissingChromiumIsAClearError) {
 TEST(BrowserCheckWithoutBrowser, ParsesTheBodyAttributes) {
   const BrowserCheck ok = parse_dumped_dom(
       "<html><head><script>var s = '<body data-broken-images=\"9\">';</script></head>"
-      "<body data-image-count=\"3\" data-broken-images=\"0\" data-script-errors=\"[]\"><main></main></body></html>");
+      "<body data-image-count=\"3\" data-broken-images=\"0\" "
+      "data-script-errors=\"[]\"><main></main></body></html>");
   EXPECT_TRUE(ok.checks_ran);
   EXPECT_EQ(ok.image_count, 3);
   EXPECT_EQ(ok.broken_images, 0);
   EXPECT_TRUE(ok.script_errors.empty());
 
   const BrowserCheck errors = parse_dumped_dom(
-      "<html><body class=\"x\" data-script-errors=\"[&quot;Uncaught ReferenceError: f &gt; g&quot;]\" "
+      "<html><body class=\"x\" data-script-errors=\"[&quot;Uncaught ReferenceError: f &gt; "
+      "g&quot;]\" "
       "data-broken-images=\"2\"></body></html>");
   EXPECT_TRUE(errors.checks_ran);
   EXPECT_EQ(errors.broken_images, 2);

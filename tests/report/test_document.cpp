@@ -35,7 +35,8 @@ TEST(Base64, MatchesRfc4648Vectors) {
 }
 
 TEST(HtmlEscape, EscapesMarkup) {
-  EXPECT_EQ(html_escape("<b>\"a\" & 'b'</b>"), "&lt;b&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/b&gt;");
+  EXPECT_EQ(html_escape("<b>\"a\" & 'b'</b>"),
+            "&lt;b&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/b&gt;");
 }
 
 TEST_F(DocumentTest, HtmlEmbedsEveryImageAndFetchesNothing) {
@@ -58,7 +59,8 @@ TEST_F(DocumentTest, HtmlEmbedsEveryImageAndFetchesNothing) {
   EXPECT_EQ(count(html, "src=\"data:image/png;base64,"), 2u);
   for (const char* name : {"a.png", "b.png"}) {
     const std::string encoded = base64_encode(util::read_file(dir() / "figures" / name));
-    EXPECT_NE(html.find("base64," + encoded + "\""), std::string::npos) << name << " is embedded whole";
+    EXPECT_NE(html.find("base64," + encoded + "\""), std::string::npos)
+        << name << " is embedded whole";
   }
   // Self-contained: no external stylesheet, script, font or image.
   EXPECT_EQ(html.find("http://"), std::string::npos);

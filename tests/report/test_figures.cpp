@@ -36,8 +36,8 @@ std::vector<Series> loss_curves(bool against_time) {
   std::mt19937 rng(7);
   std::normal_distribution<double> noise(0.0, 0.03);
   std::vector<Series> series;
-  const std::vector<std::pair<std::string, double>> methods = {{"MN_adam", 0.03}, {"MN_lbfgs", 0.12},
-                                                               {"MN_gauss_newton", 0.4}};
+  const std::vector<std::pair<std::string, double>> methods = {
+      {"MN_adam", 0.03}, {"MN_lbfgs", 0.12}, {"MN_gauss_newton", 0.4}};
   for (size_t m = 0; m < methods.size(); ++m) {
     Series s{methods[m].first, {}, {}};
     for (int step = 0; step <= 200; ++step) {
@@ -54,14 +54,16 @@ TEST_F(FiguresTest, LinePlotLogScaleLossCurves) {
   const fs::path png = dir() / "loss_curves.png";
   LinePlotOptions options;
   options.log_y = true;
-  line_plot(png, loss_curves(false), {"Loss during optimisation (mean over 500 images)", "iteration",
-                                      "||D(y) - z||^2"}, options);
+  line_plot(png, loss_curves(false),
+            {"Loss during optimisation (mean over 500 images)", "iteration", "||D(y) - z||^2"},
+            options);
   expect_figure(png, 900, 650);
 }
 
 TEST_F(FiguresTest, LinePlotLossAgainstTime) {
   const fs::path png = dir() / "loss_time.png";
-  line_plot(png, loss_curves(true), {"Loss against time, one line per method", "time (s)", "mean loss"});
+  line_plot(png, loss_curves(true),
+            {"Loss against time, one line per method", "time (s)", "mean loss"});
   expect_figure(png, 900, 650);
 }
 
@@ -72,6 +74,25 @@ TEST_F(FiguresTest, LinePlotCustomCanvasAndMarkers) {
   options.markers = true;
   line_plot(png, {{"a", {1, 2, 3}, {3, 1, 2}}}, {"small", "x", "y"}, options);
   expect_figure(png, 600, 400);
+}
+
+TEST_F(FiguresTest, LinePlotManySeriesOverDecades) {
+  // Twelve series (dashes take over after ten colours), losses over six decades, gaps from NaN.
+  std::vector<Series> series;
+  for (int m = 0; m < 12; ++m) {
+    Series s{"method_" + std::to_string(m), {}, {}};
+    for (int step = 1; step <= 100; ++step) {
+      s.x.push_back(step);
+      s.y.push_back(step == 50 && m == 0 ? std::nan("") : 100.0 * std::pow(step, -1.0 - 0.2 * m));
+    }
+    series.push_back(s);
+  }
+  LinePlotOptions options;
+  options.log_x = true;
+  options.log_y = true;
+  const fs::path png = dir() / "many.png";
+  line_plot(png, series, {"Twelve methods", "iteration", "loss"}, options);
+  expect_figure(png, 900, 650);
 }
 
 TEST_F(FiguresTest, HistogramFromCountsAndEdges) {
@@ -105,7 +126,8 @@ ClassPoints clusters(const std::string& title, double spread, unsigned seed) {
 
 TEST_F(FiguresTest, ScatterByClassTwoPanels) {
   const fs::path png = dir() / "latent_mt_mn.png";
-  scatter_by_class(png, {clusters("encoder means (MT)", 0.6, 1), clusters("preimages (MN)", 0.4, 2)},
+  scatter_by_class(png,
+                   {clusters("encoder means (MT)", 0.6, 1), clusters("preimages (MN)", 0.4, 2)},
                    {"Latent space coloured by digit", "y1", "y2"});
   expect_figure(png, 1550, 650);
 }
@@ -129,7 +151,8 @@ TEST_F(FiguresTest, GroupedBarChartWithErrorBars) {
     series.push_back(s);
   }
   const fs::path png = dir() / "delta_by_digit.png";
-  bar_chart(png, digits, series, {"Mean improvement by digit", "digit", "mean delta (%) +- standard error"});
+  bar_chart(png, digits, series,
+            {"Mean improvement by digit", "digit", "mean delta (%) +- standard error"});
   expect_figure(png, 900, 650);
 }
 
@@ -171,7 +194,8 @@ TEST_F(FiguresTest, FailingScriptIsAnErrorAndLeavesNoFile) {
   } catch (const UserError& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("gnuplot failed"), std::string::npos) << what;
-    EXPECT_NE(what.find("no_such_function"), std::string::npos) << "gnuplot's stderr is quoted: " << what;
+    EXPECT_NE(what.find("no_such_function"), std::string::npos)
+        << "gnuplot's stderr is quoted: " << what;
   }
   EXPECT_FALSE(fs::exists(png));
   EXPECT_EQ(count_temp_files(dir()), 0);
@@ -201,7 +225,8 @@ TEST_F(FiguresTest, MissingGnuplotIsAClearError) {
     run_gnuplot("plot x\n", dir() / "x.png", {}, "gnuplot-that-is-not-installed");
     FAIL() << "a missing gnuplot must throw";
   } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("gnuplot not found: install gnuplot-nox"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("gnuplot not found: install gnuplot-nox"),
+              std::string::npos)
         << e.what();
   }
   EXPECT_FALSE(fs::exists(dir() / "x.png"));
@@ -212,12 +237,14 @@ TEST_F(FiguresTest, InconsistentDataIsRejectedBeforeGnuplot) {
   EXPECT_THROW(line_plot(dir() / "a.png", {}, {}), std::invalid_argument);
   EXPECT_THROW(histogram_plot(dir() / "a.png", {1, 2}, {0, 1}, {}), std::invalid_argument);
   EXPECT_THROW(histogram_plot(dir() / "a.png", {1, 2}, {0, 2, 1}, {}), std::invalid_argument);
-  EXPECT_THROW(scatter_by_class(dir() / "a.png", {{"p", {0}, {0}, {10}}}, {}), std::invalid_argument);
+  EXPECT_THROW(scatter_by_class(dir() / "a.png", {{"p", {0}, {0}, {10}}}, {}),
+               std::invalid_argument);
   EXPECT_THROW(bar_chart(dir() / "a.png", {"a", "b"}, {{"s", {1}, {}}}, {}), std::invalid_argument);
   // All losses non-positive on a log axis: nothing to draw is an error, not an empty figure.
   LinePlotOptions log_y;
   log_y.log_y = true;
-  EXPECT_THROW(line_plot(dir() / "a.png", {{"a", {1, 2}, {0, -1}}}, {}, log_y), std::invalid_argument);
+  EXPECT_THROW(line_plot(dir() / "a.png", {{"a", {1, 2}, {0, -1}}}, {}, log_y),
+               std::invalid_argument);
   EXPECT_FALSE(fs::exists(dir() / "a.png"));
 }
 

@@ -16,7 +16,8 @@ using ImageGridTest = testing::ScratchTest;
 std::vector<float> numbered_images(int rows, int cols, int h, int w) {
   std::vector<float> images;
   const int n = rows * cols;
-  for (int k = 0; k < n; ++k) images.insert(images.end(), static_cast<size_t>(h) * w, (k + 1.0f) / n);
+  for (int k = 0; k < n; ++k)
+    images.insert(images.end(), static_cast<size_t>(h) * w, (k + 1.0f) / n);
   return images;
 }
 

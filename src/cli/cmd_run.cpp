@@ -1,0 +1,115 @@
+// preimage run: the whole thesis pipeline on one command (train, encode, invert, summarize).
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "model/checkpoint.h"
+#include "pipeline/encode_step.h"
+#include "pipeline/invert_step.h"
+#include "pipeline/summary.h"
+#include "pipeline/train_step.h"
+#include "util/atomic_file.h"
+
+namespace preimage::cli {
+namespace {
+
+struct RunConfig {
+  std::string out = "runs/default";  // run folder
+  std::string images = "5000";       // images to encode and invert (thesis: the first 5000)
+  std::string model;                 // an existing checkpoint to use instead of training
+  bool retrain = false;              // train even if the run folder has a matching model
+  std::string preset = "fast";
+  std::string loss = "squared-error";
+  pipeline::TrainStep train;
+  pipeline::InvertStep invert;
+};
+
+// True when RUN/model.pt exists and was trained with the same architecture and settings.
+bool has_matching_model(const run::RunFolder& run, const pipeline::TrainStep& step) {
+  const auto path = run.path() / "model.pt";
+  if (!std::filesystem::exists(path)) return false;
+  try {
+    const auto record = model::read_checkpoint_record(path);
+    auto arch = record.at("architecture");
+    auto want = step.vae.to_json();
+    arch.erase("image_height"); arch.erase("image_width");
+    want.erase("image_height"); want.erase("image_width");
+    return arch == want && record.at("meta").at("train") == step.train.to_json() &&
+           record.at("meta").at("train_images") == step.train_images;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+void execute(RunConfig& cfg, CLI::App& cmd) {
+  auto& t = cfg.train.train;
+  const auto batch = t.batch_size;
+  const auto lr = t.learning_rate;
+  t.apply_preset(cfg.preset);
+  if (cmd.count("--batch-size")) t.batch_size = batch;
+  if (cmd.count("--lr")) t.learning_rate = lr;
+  finish_invert_options(cmd, cfg.invert, cfg.loss);
+  // Fail on bad input before any long work: the folder, the data, the ranges.
+  auto run = run::RunFolder::create(cfg.out);
+  const auto n_train = data::dataset_size(cfg.train.data);
+  data::resolve_range(data::parse_range(cfg.images), n_train, cfg.train.data.source);
+
+  const nlohmann::json config = {{"out", cfg.out},
+                                 {"images", cfg.images},
+                                 {"data", cfg.train.data.source},
+                                 {"model", cfg.model.empty() ? "train" : cfg.model},
+                                 {"train", t.to_json()},
+                                 {"vae", cfg.train.vae.to_json()},
+                                 {"invert", cfg.invert.request.settings.to_json()},
+                                 {"method", cfg.invert.request.method},
+                                 {"loss", cfg.loss}};
+  print_config("run", config);
+  run.manifest()["run_config"] = config;
+
+  if (!cfg.model.empty()) {
+    auto vae = model::load_vae(cfg.model);  // checks it before use
+    run.manifest()["model"] = {{"path", std::filesystem::absolute(cfg.model).string()},
+                               {"architecture", vae->config().to_json()}};
+    run.save_manifest();
+  } else if (!cfg.retrain && has_matching_model(run, cfg.train)) {
+    spdlog::info("reusing {} (same architecture and training settings; --retrain to train again)",
+                 (run.path() / "model.pt").string());
+  } else {
+    pipeline::train_model(run, cfg.train);
+  }
+
+  pipeline::EncodeStep encode;
+  encode.data = cfg.train.data;
+  encode.images = cfg.images;
+  pipeline::encode_images(run, encode);
+  pipeline::invert_run(run, cfg.invert);
+  const auto summary = pipeline::summarize(run);
+  util::write_file_atomic(run.path() / "summary.json", summary.dump(2) + "\n");
+  pipeline::print_summary(summary);
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto cfg = std::make_shared<RunConfig>();
+  auto* cmd = app.add_subcommand(
+      "run", "The whole pipeline: train (or reuse) the VAE, encode, invert, summarize");
+  cmd->add_option("--out", cfg->out, "Run folder (created if needed)")->capture_default_str();
+  cmd->add_option("--images", cfg->images,
+                  "Images to encode and invert: N (the first N), A:B, or all")
+      ->capture_default_str();
+  cmd->add_option("--model", cfg->model, "Use this VAE checkpoint instead of training one");
+  cmd->add_flag("--retrain", cfg->retrain, "Train even if the run folder has a matching model");
+  cmd->add_option("--seed", cfg->train.train.seed, "Seed of all randomness")->capture_default_str();
+  add_data_options(*cmd, cfg->train.data);
+  add_vae_options(*cmd, cfg->train.vae);
+  add_train_options(*cmd, cfg->train.train, cfg->preset);
+  cmd->add_option("--train-images", cfg->train.train_images, "Range of training images")
+      ->capture_default_str();
+  add_invert_options(*cmd, cfg->invert, cfg->loss);
+  cmd->callback([cfg, cmd] { execute(*cfg, *cmd); });
+}
+
+}  // namespace preimage::cli

@@ -1,0 +1,13 @@
+#pragma once
+// Each subcommand lives in its own file and registers itself on the application.
+#include <CLI/CLI.hpp>
+
+namespace preimage::cli {
+
+void add_train_command(CLI::App& app);   // cmd_train.cpp
+void add_encode_command(CLI::App& app);  // cmd_encode.cpp
+void add_invert_command(CLI::App& app);  // cmd_invert.cpp
+void add_run_command(CLI::App& app);     // cmd_run.cpp
+void add_bench_command(CLI::App& app);   // cmd_bench.cpp
+
+}  // namespace preimage::cli

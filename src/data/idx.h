@@ -1,0 +1,18 @@
+#pragma once
+// The IDX format of MNIST and Fashion-MNIST (http://yann.lecun.com/exdb/mnist/): a big-endian
+// magic 0x0000 0x08 <ndim>, ndim big-endian uint32 sizes, then unsigned bytes.
+#include <filesystem>
+
+#include <torch/torch.h>
+
+namespace preimage::data {
+
+// Reads an unsigned-byte IDX file of `expected_ndim` dimensions (3: images, 1: labels) into a
+// uint8 tensor of the stored shape. Throws UserError naming the file when the magic, the
+// dimension count or the size is not what the header promises (a truncated download, say).
+torch::Tensor read_idx(const std::filesystem::path& path, int expected_ndim);
+
+// Writes a uint8 tensor as IDX (used by tests to make small and corrupt fixtures), atomically.
+void write_idx(const std::filesystem::path& path, const torch::Tensor& values);
+
+}  // namespace preimage::data

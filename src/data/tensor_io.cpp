@@ -1,0 +1,50 @@
+#include "data/tensor_io.h"
+
+#include <fmt/format.h>
+
+#include "util/error.h"
+#include "util/npy.h"
+
+namespace preimage::data {
+namespace {
+
+util::NpyType npy_type(torch::ScalarType type) {
+  switch (type) {
+    case torch::kFloat32: return util::NpyType::kFloat32;
+    case torch::kFloat64: return util::NpyType::kFloat64;
+    case torch::kInt64: return util::NpyType::kInt64;
+    case torch::kInt32: return util::NpyType::kInt32;
+    case torch::kUInt8: return util::NpyType::kUInt8;
+    case torch::kBool: return util::NpyType::kBool;
+    default: throw std::invalid_argument(fmt::format("no .npy type for {}", c10::toString(type)));
+  }
+}
+
+torch::ScalarType torch_type(util::NpyType type) {
+  switch (type) {
+    case util::NpyType::kFloat32: return torch::kFloat32;
+    case util::NpyType::kFloat64: return torch::kFloat64;
+    case util::NpyType::kInt64: return torch::kInt64;
+    case util::NpyType::kInt32: return torch::kInt32;
+    case util::NpyType::kUInt8: return torch::kUInt8;
+    case util::NpyType::kBool: return torch::kBool;
+  }
+  return torch::kFloat32;
+}
+
+}  // namespace
+
+void write_npy_tensor(const std::filesystem::path& path, const torch::Tensor& tensor) {
+  auto t = tensor.detach().to(torch::kCPU).contiguous();
+  std::vector<int64_t> shape(t.sizes().begin(), t.sizes().end());
+  util::write_npy(path, npy_type(t.scalar_type()), shape, t.data_ptr());
+}
+
+torch::Tensor read_npy_tensor(const std::filesystem::path& path) {
+  util::NpyArray array = util::read_npy(path);
+  auto t = torch::empty(array.shape, torch_type(array.type));
+  std::memcpy(t.data_ptr(), array.bytes.data(), array.bytes.size());
+  return t;
+}
+
+}  // namespace preimage::data

@@ -1,0 +1,35 @@
+#pragma once
+// Throughput figures of the expensive loops, each as a ratio to the machine's GEMM rate
+// measured in the same process (machines are shared and noisy: ratios travel, seconds do not).
+#include <torch/torch.h>
+
+#include "model/vae.h"
+#include "solvers/decoder_engine.h"
+
+namespace preimage::pipeline {
+
+// GFLOP/s of an n x n float32 matrix product (median of `repeats`).
+double gemm_gflops(int64_t n = 2048, int repeats = 7);
+
+struct Throughput {
+  int64_t items = 0;      // images (x steps) processed
+  double seconds = 0;     // wall time
+  double gflops = 0;      // useful floating-point rate
+  double per_second() const { return seconds > 0 ? static_cast<double>(items) / seconds : 0; }
+};
+
+// The faithful inversion (Adafactor, `steps` steps) of all `targets` at once: items = images x steps.
+Throughput bench_inversion_batched(const solvers::DecoderEngine& engine,
+                                   const torch::Tensor& targets, const torch::Tensor& start,
+                                   int64_t steps, int64_t chunk);
+
+// The same inversion one image at a time, as the thesis ran it.
+Throughput bench_inversion_one_by_one(const solvers::DecoderEngine& engine,
+                                      const torch::Tensor& targets, const torch::Tensor& start,
+                                      int64_t steps);
+
+// VAE training steps over `images` (one pass, Adam): items = images.
+Throughput bench_training(const model::VaeConfig& config, const torch::Tensor& images,
+                          int64_t batch_size, double learning_rate);
+
+}  // namespace preimage::pipeline

@@ -1,0 +1,40 @@
+#pragma once
+// The function every solver minimises, image by image: f_b(y_b) = loss(D(y_b), z_b) + lambda |y_b|^2.
+// Holds the targets (and mask) of a batch; `restrict_to` gives the same objective on a subset of
+// the images, so solvers can work on the images still running only.
+#include <torch/torch.h>
+
+#include "solvers/decoder_engine.h"
+#include "solvers/loss.h"
+
+namespace preimage::solvers {
+
+struct Evaluation {
+  torch::Tensor value;  // (B)
+  torch::Tensor grad;   // (B, L), if asked
+  torch::Tensor gn;     // (B, L, L) Gauss-Newton matrix J^T W J (+ 2 lambda I), if asked
+};
+
+class Objective {
+ public:
+  Objective(const DecoderEngine& engine, const LossSpec& loss, torch::Tensor targets);
+
+  int64_t batch() const { return targets_.size(0); }
+  int64_t latent_dim() const { return engine_->latent_dim(); }
+  const DecoderEngine& engine() const { return *engine_; }
+  const LossSpec& loss() const { return loss_; }
+  const torch::Tensor& targets() const { return targets_; }
+
+  torch::Tensor value(const torch::Tensor& y) const;  // (B)
+  Evaluation evaluate(const torch::Tensor& y, bool need_grad, bool need_gauss_newton = false) const;
+
+  // The objective of the images `rows` (int64 indices) only.
+  Objective restrict_to(const torch::Tensor& rows) const;
+
+ private:
+  const DecoderEngine* engine_;
+  LossSpec loss_;
+  torch::Tensor targets_;  // (B, P)
+};
+
+}  // namespace preimage::solvers

@@ -1,0 +1,72 @@
+#pragma once
+// One interface for every inversion method: solve(objective, start) -> Solution, batched over
+// images, each image with its own state (tensors with a leading batch dimension).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "solvers/objective.h"
+
+namespace preimage::solvers {
+
+// Why an image stopped (stored per image as int64).
+enum class StopReason : int64_t {
+  kMaxIterations = 0,  // used the whole budget (the thesis's fixed 150 steps end this way)
+  kGradientNorm = 1,   // |grad| < gradient tolerance
+  kRelativeChange = 2, // relative loss change < tolerance
+  kNoDescent = 3,      // no step along the search direction decreases the loss (a kink/minimum)
+  kDiverged = 4,       // the iterate left the latent box or kept growing
+  kGlobalSearch = 5,   // chosen by a search with no iterations (grid without refinement)
+};
+std::string stop_reason_name(StopReason reason);
+
+struct SolverSettings {
+  int64_t max_iterations = 150;    // iteration cap (thesis: 150 Adafactor steps)
+  double learning_rate = 1e-3;     // first-order methods' step size (thesis: Keras default 1e-3)
+  double gradient_tolerance = 0;   // stop when |grad| < this (0 = never)
+  double relative_tolerance = 0;   // stop when |f_k - f_{k-1}| <= this * |f_k| (0 = never)
+  double box_radius = 10.0;        // |y|_inf beyond this flags the image as left the box
+  std::vector<int64_t> curve_images;  // positions (in the batch) whose loss curve is recorded
+
+  nlohmann::json to_json() const;
+};
+
+struct Solution {
+  torch::Tensor latents;       // (B, L) the solution (the last iterate unless said otherwise)
+  torch::Tensor initial_loss;  // (B) objective at the start
+  torch::Tensor final_loss;    // (B) objective at `latents` (computed, not the last step's)
+  torch::Tensor iterations;    // (B) int64 iterations used
+  torch::Tensor stop_reason;   // (B) int64 StopReason
+  torch::Tensor left_box;      // (B) bool: an iterate left the latent box
+  torch::Tensor curves;        // (K, max_iterations + 1) loss per iteration of curve_images,
+                               // NaN after an image stopped; undefined when none asked
+
+  // Concatenates chunk solutions in order (curves are kept from chunks that have them).
+  static Solution concat(const std::vector<Solution>& parts);
+};
+
+class Solver {
+ public:
+  virtual ~Solver() = default;
+  virtual std::string name() const = 0;
+  virtual Solution solve(const Objective& objective, const torch::Tensor& start) const = 0;
+};
+
+// The methods `make_solver` knows.
+std::vector<std::string> solver_names();
+std::unique_ptr<Solver> make_solver(const std::string& name, const SolverSettings& settings);
+
+// Helpers shared by the methods.
+namespace detail {
+// (B) bool: |y|_inf > radius.
+torch::Tensor outside_box(const torch::Tensor& y, double radius);
+// Records the loss of the curve images at iteration `it` into curves (K, T).
+void record_curve(torch::Tensor& curves, const std::vector<int64_t>& images,
+                  const torch::Tensor& loss, int64_t it);
+torch::Tensor make_curves(const std::vector<int64_t>& images, int64_t iterations);
+}  // namespace detail
+
+}  // namespace preimage::solvers
