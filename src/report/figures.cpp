@@ -25,11 +25,13 @@ std::string colour(uint32_t rgb, double opacity = 1.0) {
   return fmt::format("'#{:02x}{:06x}'", transparency, rgb & 0xffffff);
 }
 
-// Title, axis labels and a light grid: what every figure starts with.
-std::string common_preamble(const Labels& labels) {
+// Title (two points larger than the labels), axis labels and a light grid: what every figure
+// starts with.
+std::string common_preamble(const Labels& labels, const Canvas& canvas) {
   std::string s;
   if (!labels.title.empty())
-    s += fmt::format("set title {} font ',14'\n", gnuplot_string(labels.title));
+    s += fmt::format("set title {} font ',{}'\n", gnuplot_string(labels.title),
+                     canvas.font_points + 2);
   if (!labels.x_label.empty()) s += fmt::format("set xlabel {}\n", gnuplot_string(labels.x_label));
   if (!labels.y_label.empty()) s += fmt::format("set ylabel {}\n", gnuplot_string(labels.y_label));
   s += "set grid back lt 1 lc rgb '#e4e4e4' lw 1\n";  // solid and faint: guides, not lines
@@ -121,7 +123,7 @@ void line_plot(const fs::path& png, const std::vector<Series>& series, const Lab
                const LinePlotOptions& options) {
   if (series.empty())
     throw std::invalid_argument(fmt::format("line_plot '{}': no series", png.string()));
-  std::string script = common_preamble(labels);
+  std::string script = common_preamble(labels, options.canvas);
   // Outside the plot, the legend never hides a curve.
   script += "set key outside right top vertical Left reverse samplen 3 spacing 1.2\n";
   std::string plot = "plot ";
@@ -180,7 +182,7 @@ void histogram_plot(const fs::path& png, const std::vector<double>& counts,
   require_some_point(
       std::any_of(heights.begin(), heights.end(), [](double v) { return std::isfinite(v); }), png);
 
-  std::string script = common_preamble(labels);
+  std::string script = common_preamble(labels, options.canvas);
   script += fmt::format("set xrange [{}:{}]\n", gnuplot_number(edges.front()),
                         gnuplot_number(edges.back()));
   if (options.log_y) {
@@ -248,10 +250,12 @@ void scatter_by_class(const fs::path& png, const std::vector<ClassPoints>& panel
   const double bottom = 70.0 / canvas.height;
   const double panel_px = (canvas.width - legend_px - left_px - gap_px * (n - 1)) / n;
 
-  std::string script = common_preamble({"", labels.x_label, labels.y_label});
-  script += fmt::format(
-      "set multiplot layout 1,{}{}\n", n,
-      labels.title.empty() ? "" : " title " + gnuplot_string(labels.title) + " font ',14'");
+  std::string script = common_preamble({"", labels.x_label, labels.y_label}, canvas);
+  script +=
+      fmt::format("set multiplot layout 1,{}{}\n", n,
+                  labels.title.empty() ? ""
+                                       : " title " + gnuplot_string(labels.title) +
+                                             fmt::format(" font ',{}'", canvas.font_points + 2));
   if (options.same_axes) {
     script += fmt::format("set xrange {}\nset yrange {}\n", x_range.padded(), y_range.padded());
   }
@@ -349,7 +353,7 @@ void bar_chart(const fs::path& png, const std::vector<std::string>& categories,
   }
   data += "EOD\n";
 
-  std::string script = common_preamble(labels);
+  std::string script = common_preamble(labels, options.canvas);
   script += "set grid noxtics ytics\n";
   script += "set style data histograms\n";
   script += with_errors ? "set style histogram errorbars gap 1 lw 1.5\n"
@@ -401,7 +405,7 @@ void quiver_plot(const fs::path& png, const std::vector<Arrow>& arrows, const La
   }
   require_some_point(!x.empty(), png);
 
-  std::string script = common_preamble(labels);
+  std::string script = common_preamble(labels, options.canvas);
   if (options.equal_axes) script += "set size ratio -1\n";
   script += fmt::format("set xrange {}\nset yrange {}\n", x_range.padded(), y_range.padded());
   script += "set key outside right top vertical Left reverse samplen 2 spacing 1.2\n";
