@@ -79,7 +79,8 @@ void finish_invert_options(CLI::App&, pipeline::InvertStep& step, const std::str
 
 void print_config(const std::string& command, const nlohmann::json& config) {
   std::printf("| Parameter (%s) | Value |\n|---|---|\n", command.c_str());
-  for (const auto& [key, value] : config.flatten().items())
+  const auto flat = config.flatten();
+  for (const auto& [key, value] : flat.items())
     std::printf("| %s | %s |\n", key.c_str() + 1, value.dump().c_str());
   std::printf("\n");
   std::fflush(stdout);

@@ -53,7 +53,7 @@ void Progress::draw(bool final) {
   const int decile = static_cast<int>(fraction * 10);
   if (!final) {
     if (tty_ && std::chrono::duration<double>(now - last_draw_).count() < kRedrawSeconds) return;
-    if (!tty_ && decile == last_decile_) return;
+    if (!tty_ && (decile == last_decile_ || done_ == total_)) return;
   }
   last_draw_ = now;
   last_decile_ = decile;
