@@ -69,7 +69,17 @@ void execute(RunConfig& cfg, CLI::App& cmd) {
   run.manifest()["run_config"] = config;
 
   if (!cfg.model.empty()) {
-    auto vae = model::load_vae(cfg.model);  // checks it before use
+    // Architecture flags given with --model must agree with the checkpoint.
+    const bool arch_flags = cmd.count("--latent-dim") + cmd.count("--hidden-width") +
+                            cmd.count("--encoder-depth") + cmd.count("--decoder-depth") > 0;
+    auto expected = cfg.train.vae;
+    if (arch_flags) {
+      const auto stored = model::VaeConfig::from_json(
+          model::read_checkpoint_record(cfg.model).at("architecture"));
+      expected.image_height = stored.image_height;
+      expected.image_width = stored.image_width;
+    }
+    auto vae = model::load_vae(cfg.model, arch_flags ? &expected : nullptr);
     run.manifest()["model"] = {{"path", std::filesystem::absolute(cfg.model).string()},
                                {"architecture", vae->config().to_json()}};
     run.save_manifest();
@@ -107,6 +117,9 @@ void add_run_command(CLI::App& app) {
   add_vae_options(*cmd, cfg->train.vae);
   add_train_options(*cmd, cfg->train.train, cfg->preset);
   cmd->add_option("--train-images", cfg->train.train_images, "Range of training images")
+      ->capture_default_str();
+  cmd->add_option("--eval-images", cfg->train.eval_images,
+                  "Range of test images for the per-epoch test ELBO, or none")
       ->capture_default_str();
   add_invert_options(*cmd, cfg->invert, cfg->loss);
   cmd->callback([cfg, cmd] { execute(*cfg, *cmd); });

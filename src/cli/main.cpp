@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
       "(for each image z, the latent y minimising |z - sigmoid(D(y))|^2: latent space MN) and\n"
       "compares the two. Start with:  preimage run --out runs/default"};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags (--quiet) may follow the subcommand
   app.set_version_flag("--version", PREIMAGE_VERSION " (" PREIMAGE_GIT_DESCRIBE ")");
   bool quiet = false;
   app.add_flag_callback(

@@ -13,7 +13,7 @@
 namespace preimage::train {
 
 struct TrainConfig {
-  int64_t epochs = 20;          // passes over the training images
+  int64_t epochs = 10;          // passes over the training images (the TensorFlow tutorial: 10)
   int64_t batch_size = 128;     // images per Adam step (thesis: 32)
   double learning_rate = 5e-4;  // Adam step size (thesis: 1e-4)
   uint64_t seed = 0;            // one seed for initialisation, shuffling and sampling

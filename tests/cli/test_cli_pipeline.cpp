@@ -1,0 +1,84 @@
+// The whole pipeline on a few hundred real MNIST images: every output file, in the formats a
+// user (and the thesis's own loaders) read; the same seed gives the same results.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "../test_helpers.h"
+#include "cli_runner.h"
+#include "data/tensor_io.h"
+#include "run/thesis_format.h"
+#include "util/atomic_file.h"
+#include "util/csv.h"
+
+namespace fs = std::filesystem;
+using namespace preimage;
+using test_support::contains;
+
+TEST(CliPipeline, SmokeRunWritesEveryOutput) {
+  const auto dir = test_support::fresh_dir("cli_smoke") / "run";
+  auto r = test_support::run_cli("run --out " + dir.string() + " " + test_support::tiny_run_flags() +
+                            " --curves 0 3");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "mean initial loss")) << r.output;
+  EXPECT_TRUE(contains(r.output, "| MT |")) << r.output;
+
+  for (const char* f : {"manifest.json", "model.pt", "train_log.csv", "latents/MT.npy",
+                        "latents/adafactor.npy", "losses/adafactor_final.npy", "results.csv",
+                        "summary.json", "curves/adafactor.npy", "thesis/adafactor/solutions.txt",
+                        "thesis/adafactor/final_errors.txt", "thesis/adafactor/deltas.txt"})
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+
+  auto mt = data::read_npy_tensor(dir / "latents/MT.npy");
+  auto mn = data::read_npy_tensor(dir / "latents/adafactor.npy");
+  EXPECT_EQ(mt.sizes(), (std::vector<int64_t>{200, 2}));
+  EXPECT_EQ(mn.sizes(), (std::vector<int64_t>{200, 2}));
+  auto initial = data::read_npy_tensor(dir / "losses/adafactor_initial.npy");
+  auto final_loss = data::read_npy_tensor(dir / "losses/adafactor_final.npy");
+  auto delta = data::read_npy_tensor(dir / "losses/adafactor_delta.npy");
+  EXPECT_TRUE(torch::allclose(delta, (final_loss - initial) / initial * 100, 1e-4, 1e-4));
+  EXPECT_LT(final_loss.mean().item<double>(), initial.mean().item<double>())
+      << "150 Adafactor steps lower the mean loss";
+
+  // Thesis formats read back to the same numbers.
+  auto sol = run::read_thesis_solutions(dir / "thesis/adafactor/solutions.txt");
+  EXPECT_TRUE(torch::allclose(sol.to(torch::kFloat32), mn));
+  auto errs = run::read_thesis_values(dir / "thesis/adafactor/final_errors.txt");
+  EXPECT_TRUE(torch::allclose(errs.to(torch::kFloat32), final_loss));
+  const std::string first_line = util::read_file(dir / "thesis/adafactor/solutions.txt").substr(0, 40);
+  EXPECT_EQ(first_line[0], '[');
+
+  auto csv = util::read_csv(dir / "results.csv");
+  EXPECT_EQ(csv.rows.size(), 200u);
+  EXPECT_EQ(csv.rows[0][csv.column("label")], "5");
+  EXPECT_EQ(csv.rows[0][csv.column("adafactor_iterations")], "150");
+
+  auto manifest = nlohmann::json::parse(util::read_file(dir / "manifest.json"));
+  EXPECT_EQ(manifest["images"]["count"], 200);
+  EXPECT_EQ(manifest["model"]["train"]["seed"], 0);
+  EXPECT_TRUE(manifest["versions"].contains("libtorch"));
+  EXPECT_EQ(manifest["methods"]["adafactor"]["settings"]["max_iterations"], 150);
+  auto curves = data::read_npy_tensor(dir / "curves/adafactor.npy");
+  EXPECT_EQ(curves.sizes(), (std::vector<int64_t>{2, 151}));
+
+  // Nothing half-written is left behind.
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    EXPECT_FALSE(contains(e.path().filename().string(), ".tmp-")) << e.path();
+
+  // A second run reuses the trained model instead of training again.
+  auto again = test_support::run_cli("run --out " + dir.string() + " " + test_support::tiny_run_flags());
+  ASSERT_EQ(again.status, 0) << again.output;
+}
+
+TEST(CliPipeline, SameSeedSameResults) {
+  const auto a = test_support::fresh_dir("cli_seed_a"), b = test_support::fresh_dir("cli_seed_b");
+  ASSERT_EQ(test_support::run_cli("run --out " + a.string() + " " + test_support::tiny_run_flags()).status, 0);
+  ASSERT_EQ(test_support::run_cli("run --out " + b.string() + " " + test_support::tiny_run_flags()).status, 0);
+  for (const char* f : {"latents/MT.npy", "latents/adafactor.npy", "losses/adafactor_final.npy"})
+    EXPECT_EQ(util::read_file(a / f), util::read_file(b / f)) << f << " differs between runs";
+  const auto la = util::read_csv(a / "train_log.csv"), lb = util::read_csv(b / "train_log.csv");
+  const size_t elbo = la.column("train_elbo");
+  ASSERT_EQ(la.rows.size(), lb.rows.size());
+  for (size_t i = 0; i < la.rows.size(); ++i) EXPECT_EQ(la.rows[i][elbo], lb.rows[i][elbo]);
+}

@@ -1,0 +1,20 @@
+#pragma once
+// A small random decoder (L -> 24 -> 24 -> P) for fast, exact tests of the inversion engine.
+#include <torch/torch.h>
+
+#include "model/mlp.h"
+
+namespace preimage::test_support {
+
+inline model::Mlp tiny_decoder(int64_t latent = 2, int64_t pixels = 16, uint64_t seed = 3,
+                               torch::Dtype dtype = torch::kFloat32) {
+  torch::manual_seed(seed);
+  model::Mlp mlp(model::MlpShape{latent, 24, 2, pixels});
+  torch::NoGradGuard no_grad;
+  // Non-zero biases so that ReLU kinks sit away from the origin.
+  for (auto& layer : mlp->layers()) layer->bias.uniform_(-0.5, 0.5);
+  mlp->to(dtype);
+  return mlp;
+}
+
+}  // namespace preimage::test_support
