@@ -10,6 +10,7 @@
 #include "model/checkpoint.h"
 #include "pipeline/benchmark.h"
 #include "pipeline/encode_step.h"
+#include "pipeline/threads.h"
 #include "util/error.h"
 
 namespace preimage::cli {
@@ -43,6 +44,8 @@ void execute(const BenchConfig& cfg) {
 
   const double gemm = pipeline::gemm_gflops();
   std::printf("| Benchmark | Figure |\n|---|---|\n");
+  std::printf("| BLAS threads / LibTorch intra-op threads | %d / %d |\n",
+              pipeline::blas_thread_count(), at::get_num_threads());
   std::printf("| GEMM 2048x2048 float32 | %.1f GFLOP/s |\n", gemm);
   std::fflush(stdout);
   const auto batched = pipeline::bench_inversion_batched(engine, targets, start, cfg.steps, cfg.chunk);
@@ -58,7 +61,15 @@ void execute(const BenchConfig& cfg) {
               "%.1f GFLOP/s = %.1f%% of GEMM |\n",
               static_cast<long long>(cfg.single_images), single.seconds, single.per_second(),
               single.gflops, 100 * single.gflops / gemm);
-  std::printf("| batched / one at a time | %.0fx |\n", batched.per_second() / single.per_second());
+  const auto tape = pipeline::bench_inversion_autograd_one_by_one(
+      vae, targets.slice(0, 0, cfg.single_images), start.slice(0, 0, cfg.single_images), cfg.steps);
+  std::printf("| same, one image at a time with autograd per step (the thesis's way) | %.2f s, "
+              "%.0f image-steps/s, %.1f GFLOP/s = %.1f%% of GEMM |\n",
+              tape.seconds, tape.per_second(), tape.gflops, 100 * tape.gflops / gemm);
+  std::printf("| batched / one at a time (engine) | %.0fx |\n",
+              batched.per_second() / single.per_second());
+  std::printf("| batched / one at a time (autograd, the thesis's way) | %.0fx |\n",
+              batched.per_second() / tape.per_second());
   std::printf("| thesis (1.2 s per image on a GPU) / batched, per image | %.0fx |\n",
               1.2 / (batched.seconds / static_cast<double>(cfg.images)) * (150.0 / cfg.steps));
   std::fflush(stdout);

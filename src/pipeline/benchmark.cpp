@@ -4,6 +4,7 @@
 #include <chrono>
 #include <vector>
 
+#include "solvers/adafactor.h"
 #include "solvers/invert.h"
 #include "train/elbo.h"
 
@@ -72,6 +73,35 @@ Throughput bench_inversion_one_by_one(const solvers::DecoderEngine& engine,
   Throughput t;
   t.seconds = since(t0);
   t.items = targets.size(0) * steps;
+  t.gflops = static_cast<double>(t.items) * (engine.forward_flops() + engine.backward_flops()) /
+             t.seconds / 1e9;
+  return t;
+}
+
+Throughput bench_inversion_autograd_one_by_one(model::Vae& vae, const torch::Tensor& targets,
+                                               const torch::Tensor& start, int64_t steps) {
+  solvers::Adafactor adafactor(solvers::SolverSettings{});
+  auto decoder = vae->decoder();
+  for (auto& p : decoder->parameters()) p.set_requires_grad(false);
+  const auto t0 = Clock::now();
+  for (int64_t i = 0; i < targets.size(0); ++i) {
+    auto z = targets.slice(0, i, i + 1);
+    auto y = start.slice(0, i, i + 1).clone();
+    auto v = torch::zeros_like(y);
+    for (int64_t t = 1; t <= steps; ++t) {
+      auto ya = y.detach().requires_grad_(true);
+      auto loss = (z - torch::sigmoid(decoder->forward(ya))).square().sum();
+      loss.backward();
+      torch::NoGradGuard no_grad;
+      y = ya.detach();
+      adafactor.step(y, v, ya.grad(), t);
+    }
+  }
+  for (auto& p : decoder->parameters()) p.set_requires_grad(true);
+  Throughput t;
+  t.seconds = since(t0);
+  t.items = targets.size(0) * steps;
+  solvers::DecoderEngine engine(decoder);
   t.gflops = static_cast<double>(t.items) * (engine.forward_flops() + engine.backward_flops()) /
              t.seconds / 1e9;
   return t;

@@ -28,6 +28,11 @@ Throughput bench_inversion_one_by_one(const solvers::DecoderEngine& engine,
                                       const torch::Tensor& targets, const torch::Tensor& start,
                                       int64_t steps);
 
+// The thesis's way: one image at a time, each step an autograd pass through the decoder module
+// (as TensorFlow's GradientTape did), with the same Adafactor update.
+Throughput bench_inversion_autograd_one_by_one(model::Vae& vae, const torch::Tensor& targets,
+                                               const torch::Tensor& start, int64_t steps);
+
 // VAE training steps over `images` (one pass, Adam): items = images.
 Throughput bench_training(const model::VaeConfig& config, const torch::Tensor& images,
                           int64_t batch_size, double learning_rate);
