@@ -71,15 +71,15 @@ void execute(const BenchConfig& cfg) {
   std::printf("| batched / one at a time (autograd, the thesis's way) | %.0fx |\n",
               batched.per_second() / tape.per_second());
   std::printf("| thesis (1.2 s per image on a GPU) / batched, per image | %.0fx |\n",
-              1.2 / (batched.seconds / static_cast<double>(cfg.images)) * (150.0 / cfg.steps));
+              1.2 / (batched.seconds / static_cast<double>(cfg.images) * 150.0 / static_cast<double>(cfg.steps)));
   std::fflush(stdout);
   const auto train = pipeline::bench_training(vae->config(), images.slice(0, 0, cfg.train_images),
                                               cfg.train_batch, 5e-4);
   std::printf("| VAE training, batch %lld, %lld images | %.0f img/s (an epoch of 60000: %.1f s), "
-              "%.1f GFLOP/s = %.0f%% of GEMM |\n",
+              "%.1f GFLOP/s = %.0f%% of GEMM; optimizer step %.0f%% of the time |\n",
               static_cast<long long>(cfg.train_batch), static_cast<long long>(train.items),
               train.per_second(), 60000.0 / train.per_second(), train.gflops,
-              100 * train.gflops / gemm);
+              100 * train.gflops / gemm, 100 * train.optimizer_seconds / train.seconds);
   const auto train32 = pipeline::bench_training(
       vae->config(), images.slice(0, 0, cfg.train_images / 4), 32, 1e-4);
   std::printf("| VAE training, batch 32 (thesis), %lld images | %.0f img/s (an epoch: %.1f s), "

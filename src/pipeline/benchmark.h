@@ -15,6 +15,7 @@ struct Throughput {
   int64_t items = 0;      // images (x steps) processed
   double seconds = 0;     // wall time
   double gflops = 0;      // useful floating-point rate
+  double optimizer_seconds = 0;  // training only: time inside the optimizer's step
   double per_second() const { return seconds > 0 ? static_cast<double>(items) / seconds : 0; }
 };
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "train/adam.h"
 #include "train/elbo.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -25,7 +26,7 @@ void TrainConfig::apply_preset(const std::string& name) {
 
 nlohmann::json TrainConfig::to_json() const {
   return {{"epochs", epochs}, {"batch_size", batch_size}, {"learning_rate", learning_rate},
-          {"seed", seed},     {"preset", preset},         {"optimizer", "adam"}};
+          {"seed", seed},     {"preset", preset},         {"optimizer", "adam (keras, epsilon 1e-7)"}};
 }
 
 nlohmann::json EpochLog::to_json() const {
@@ -64,7 +65,7 @@ std::vector<EpochLog> train_vae(model::Vae& vae, const data::Dataset& train,
   require(train.size() >= config.batch_size,
           fmt::format("{} training images are fewer than one batch of {}", train.size(),
                       config.batch_size));
-  torch::optim::Adam adam(vae->parameters(), torch::optim::AdamOptions(config.learning_rate));
+  KerasAdam adam(vae->parameters(), AdamSettings{config.learning_rate});
   vae->train();
   std::vector<EpochLog> logs;
   const int64_t steps = train.size() / config.batch_size;  // drop the last partial batch

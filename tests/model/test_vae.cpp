@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "model/vae.h"
+#include "train/adam.h"
 #include "train/elbo.h"
 
 using namespace preimage;
@@ -63,4 +64,30 @@ TEST(Elbo, NegativeElboOfAKnownCase) {
   out.logvar = torch::zeros({1, 1});
   out.z = torch::zeros({1, 1});
   EXPECT_NEAR(train::negative_elbo(out, torch::ones({1, 1})).item<double>(), std::log(2.0), 1e-6);
+}
+
+TEST(KerasAdam, MatchesKerasFormulaOverThreeSteps) {
+  // Keras: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+  //        p -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps).
+  auto p = torch::tensor({1.0f, -2.0f, 0.5f}).requires_grad_(true);
+  train::KerasAdam adam({p}, train::AdamSettings{0.1});
+  double ref[3] = {1.0, -2.0, 0.5}, m[3] = {}, v[3] = {};
+  const double grads[3][3] = {{0.3, -1.0, 0.0}, {0.1, 2.0, -0.5}, {-0.2, 0.7, 0.25}};
+  for (int t = 1; t <= 3; ++t) {
+    adam.zero_grad();
+    (p * torch::tensor({static_cast<float>(grads[t - 1][0]), static_cast<float>(grads[t - 1][1]),
+                        static_cast<float>(grads[t - 1][2])}))
+        .sum()
+        .backward();
+    adam.step();
+    const double alpha = 0.1 * std::sqrt(1 - std::pow(0.999, t)) / (1 - std::pow(0.9, t));
+    for (int i = 0; i < 3; ++i) {
+      const double g = grads[t - 1][i];
+      m[i] = 0.9 * m[i] + 0.1 * g;
+      v[i] = 0.999 * v[i] + 0.001 * g * g;
+      ref[i] -= alpha * m[i] / (std::sqrt(v[i]) + 1e-7);
+    }
+  }
+  // float32 arithmetic against a double reference: a few float32 ulps of values near 1.
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(p[i].item<double>(), ref[i], 1e-6) << i;
 }
