@@ -65,18 +65,7 @@ Throughput bench_inversion_batched(const solvers::DecoderEngine& engine,
 Throughput bench_inversion_one_by_one(const solvers::DecoderEngine& engine,
                                       const torch::Tensor& targets, const torch::Tensor& start,
                                       int64_t steps) {
-  solvers::InvertRequest request;
-  request.settings.max_iterations = steps;
-  request.chunk_size = 1;
-  request.show_progress = false;
-  const auto t0 = Clock::now();
-  solvers::invert(engine, targets, start, request);
-  Throughput t;
-  t.seconds = since(t0);
-  t.items = targets.size(0) * steps;
-  t.gflops = static_cast<double>(t.items) * (engine.forward_flops() + engine.backward_flops()) /
-             t.seconds / 1e9;
-  return t;
+  return bench_inversion_batched(engine, targets, start, steps, /*chunk=*/1);
 }
 
 Throughput bench_inversion_autograd_one_by_one(model::Vae& vae, const torch::Tensor& targets,
