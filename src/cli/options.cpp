@@ -45,17 +45,16 @@ void add_invert_options(CLI::App& cmd, pipeline::InvertStep& step, std::string& 
   cmd.add_option("--method", r.method, "Inversion method")
       ->check(CLI::IsMember(solvers::solver_names()))
       ->capture_default_str();
-  cmd.add_option("--steps", r.settings.max_iterations, "Iterations at most (thesis: 150)")
-      ->capture_default_str();
+  cmd.add_option("--steps", r.settings.max_iterations,
+                 "Iterations at most (default: the method's; adafactor: the thesis's 150)");
   cmd.add_option("--learning-rate", r.settings.learning_rate,
-                 "Step size of first-order methods (thesis: 1e-3)")
-      ->capture_default_str();
+                 "Step size of first-order methods (default: the method's; adafactor: 1e-3)");
   cmd.add_option("--grad-tol", r.settings.gradient_tolerance,
-                 "Stop an image when its gradient norm is below this (0: never)")
-      ->capture_default_str();
+                 "Stop an image when its gradient norm is below this (0: never; default: the "
+                 "method's, 0 for adafactor)");
   cmd.add_option("--rel-tol", r.settings.relative_tolerance,
-                 "Stop an image when its relative loss change is below this (0: never)")
-      ->capture_default_str();
+                 "Stop an image when its relative loss change is below this (0: never; default: "
+                 "the method's, 0 for adafactor)");
   cmd.add_option("--box", r.settings.box_radius,
                  "Latent box half-width: an iterate beyond it is flagged")
       ->capture_default_str();
@@ -67,14 +66,35 @@ void add_invert_options(CLI::App& cmd, pipeline::InvertStep& step, std::string& 
       ->capture_default_str();
   cmd.add_option("--chunk", r.chunk_size, "Images solved together (bounds memory)")
       ->capture_default_str();
-  cmd.add_option("--start", step.start, "Start point: encoder, prior, or a stored latent space")
+  cmd.add_option("--start", step.start,
+                 "Start point: encoder (MT), prior (the origin), grid (best grid point), or a "
+                 "stored latent space")
       ->capture_default_str();
   cmd.add_option("--curves", step.curve_images,
                  "Positions (in the run) of images whose loss curves are recorded");
+  cmd.add_option("--history", r.settings.history, "L-BFGS: curvature pairs kept per image")
+      ->capture_default_str();
+  cmd.add_option("--grid-points", r.settings.grid_points, "grid: points per latent axis")
+      ->capture_default_str();
+  cmd.add_option("--grid-radius", r.settings.grid_radius,
+                 "grid: half-width of the searched box [-r, r]^L")
+      ->capture_default_str();
+  cmd.add_option("--refine", r.settings.refine,
+                 "grid: local method run from the best grid point (or none)")
+      ->check(CLI::IsMember({"gauss-newton", "lbfgs", "adam", "gd", "none"}))
+      ->capture_default_str();
 }
 
-void finish_invert_options(CLI::App&, pipeline::InvertStep& step, const std::string& loss_name) {
+void finish_invert_options(CLI::App& cmd, pipeline::InvertStep& step,
+                           const std::string& loss_name) {
   step.request.loss.kind = solvers::parse_loss_kind(loss_name);
+  // The method's own defaults for every setting the user left alone.
+  auto& s = step.request.settings;
+  const auto d = solvers::SolverSettings::defaults_for(step.request.method);
+  if (!cmd.count("--steps")) s.max_iterations = d.max_iterations;
+  if (!cmd.count("--learning-rate")) s.learning_rate = d.learning_rate;
+  if (!cmd.count("--grad-tol")) s.gradient_tolerance = d.gradient_tolerance;
+  if (!cmd.count("--rel-tol")) s.relative_tolerance = d.relative_tolerance;
 }
 
 void print_config(const std::string& command, const nlohmann::json& config) {

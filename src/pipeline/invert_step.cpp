@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "model/checkpoint.h"
+#include "solvers/grid_search.h"
 #include "util/error.h"
 
 namespace preimage::pipeline {
@@ -29,7 +30,13 @@ solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step) {
           fmt::format("the run's images have {} pixels, its model decodes {}", ds.pixels(),
                       vae->config().pixels()));
   solvers::DecoderEngine engine(vae->decoder());
-  auto start = start_points(run, step.start, ds.size(), engine.latent_dim());
+  torch::Tensor start;
+  if (step.start == "grid") {
+    solvers::Objective whole(engine, step.request.loss, ds.images);
+    start = solvers::GridSearch(step.request.settings).best_grid_points(whole).first;
+  } else {
+    start = start_points(run, step.start, ds.size(), engine.latent_dim());
+  }
 
   solvers::InvertRequest request = step.request;
   request.settings.curve_images.clear();

@@ -35,6 +35,7 @@ Solution Adafactor::solve(const Objective& objective, const torch::Tensor& start
     detail::record_curve(s.curves, settings_.curve_images, e.value, t - 1);
     step(y, v, e.grad, t);
     s.left_box.logical_or_(detail::outside_box(y, settings_.box_radius));
+    detail::report_iteration(settings_, t < T ? y.size(0) : 0);
   }
   s.final_loss = objective.value(y);  // the true last loss, after the last update
   if (T == 0) s.initial_loss = s.final_loss;

@@ -4,6 +4,10 @@
 #include <fmt/ranges.h>
 
 #include "solvers/adafactor.h"
+#include "solvers/first_order.h"
+#include "solvers/gauss_newton.h"
+#include "solvers/grid_search.h"
+#include "solvers/lbfgs.h"
 #include "util/error.h"
 
 namespace preimage::solvers {
@@ -20,12 +24,35 @@ std::string stop_reason_name(StopReason reason) {
   return "unknown";
 }
 
+SolverSettings SolverSettings::defaults_for(const std::string& method) {
+  SolverSettings s;
+  if (method == "adafactor") return s;  // the thesis: 150 steps, no early stop
+  s.gradient_tolerance = 1e-4;   // |grad| of a loss of ~40 summed over 784 pixels
+  s.relative_tolerance = 1e-7;   // about float32's resolution of the loss
+  if (method == "gauss-newton" || method == "grid") {
+    s.max_iterations = 100;
+  } else if (method == "lbfgs") {
+    s.max_iterations = 200;
+  } else if (method == "gd") {
+    s.max_iterations = 2000;
+    s.learning_rate = 1e-3;  // tau, the fixed step of section 2.3.2
+  } else if (method == "adam") {
+    s.max_iterations = 1000;
+    s.learning_rate = 1e-2;
+  }
+  return s;
+}
+
 nlohmann::json SolverSettings::to_json() const {
   return {{"max_iterations", max_iterations},
           {"learning_rate", learning_rate},
           {"gradient_tolerance", gradient_tolerance},
           {"relative_tolerance", relative_tolerance},
-          {"box_radius", box_radius}};
+          {"box_radius", box_radius},
+          {"history", history},
+          {"grid_points", grid_points},
+          {"grid_radius", grid_radius},
+          {"refine", refine}};
 }
 
 Solution Solution::concat(const std::vector<Solution>& parts) {
@@ -49,15 +76,26 @@ Solution Solution::concat(const std::vector<Solution>& parts) {
   return s;
 }
 
-std::vector<std::string> solver_names() { return {"adafactor"}; }
+std::vector<std::string> solver_names() {
+  return {"adafactor", "adam", "gd", "lbfgs", "gauss-newton", "grid"};
+}
 
 std::unique_ptr<Solver> make_solver(const std::string& name, const SolverSettings& settings) {
   if (name == "adafactor") return std::make_unique<Adafactor>(settings);
+  if (name == "adam") return std::make_unique<Adam>(settings);
+  if (name == "gd") return std::make_unique<GradientDescent>(settings);
+  if (name == "lbfgs") return std::make_unique<Lbfgs>(settings);
+  if (name == "gauss-newton") return std::make_unique<GaussNewton>(settings);
+  if (name == "grid") return std::make_unique<GridSearch>(settings);
   throw UserError(fmt::format("unknown inversion method '{}'", name),
                   fmt::format("use one of: {}", fmt::join(solver_names(), ", ")));
 }
 
 namespace detail {
+
+void report_iteration(const SolverSettings& settings, int64_t running) {
+  if (settings.on_iteration) settings.on_iteration(running);
+}
 
 torch::Tensor outside_box(const torch::Tensor& y, double radius) {
   return std::get<0>(y.abs().max(1)) > radius;

@@ -1,6 +1,7 @@
 #pragma once
 // One interface for every inversion method: solve(objective, start) -> Solution, batched over
 // images, each image with its own state (tensors with a leading batch dimension).
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,7 +31,16 @@ struct SolverSettings {
   double relative_tolerance = 0;   // stop when |f_k - f_{k-1}| <= this * |f_k| (0 = never)
   double box_radius = 10.0;        // |y|_inf beyond this flags the image as left the box
   std::vector<int64_t> curve_images;  // positions (in the batch) whose loss curve is recorded
+  int64_t history = 5;             // L-BFGS: curvature pairs kept per image
+  int64_t grid_points = 101;       // grid: points per latent axis
+  double grid_radius = 4.0;        // grid: the box [-r, r]^L searched (the prior's bulk: 4 sigma)
+  std::string refine = "lbfgs";  // grid: local method run from the best grid point
+  // Called after each iteration with the number of images still running (progress bars).
+  std::function<void(int64_t)> on_iteration;
 
+  // Each method's defaults: the thesis's fixed 150 steps for adafactor; for the others an
+  // iteration cap with tolerances so that every image stops by its own criterion.
+  static SolverSettings defaults_for(const std::string& method);
   nlohmann::json to_json() const;
 };
 
@@ -61,6 +71,8 @@ std::unique_ptr<Solver> make_solver(const std::string& name, const SolverSetting
 
 // Helpers shared by the methods.
 namespace detail {
+// Calls settings.on_iteration if set.
+void report_iteration(const SolverSettings& settings, int64_t running);
 // (B) bool: |y|_inf > radius.
 torch::Tensor outside_box(const torch::Tensor& y, double radius);
 // Records the loss of the curve images at iteration `it` into curves (K, T).

@@ -1,0 +1,24 @@
+#pragma once
+// Levenberg-Marquardt on the residual z - sigmoid(D(y)) (or the Bernoulli likelihood's
+// generalized Gauss-Newton matrix). The latent is tiny (L = 2), so the Jacobian (P x L) costs L
+// forward-mode passes and the L x L normal equations are solved for every image at once:
+//   (H + mu_b diag(H)) step = -g,  H = J^T W J,
+// with per-image damping mu_b: divided by 3 after a step that lowers the loss, multiplied by 4
+// after one that does not. An image stops when its gradient or its relative decrease is below
+// tolerance, or when even a heavily damped step (mu > 1e8, a step along -g of vanishing length)
+// no longer lowers the loss: a minimum, or a kink of the ReLU decoder.
+#include "solvers/solver.h"
+
+namespace preimage::solvers {
+
+class GaussNewton : public Solver {
+ public:
+  explicit GaussNewton(SolverSettings settings) : settings_(std::move(settings)) {}
+  std::string name() const override { return "gauss-newton"; }
+  Solution solve(const Objective& objective, const torch::Tensor& start) const override;
+
+ private:
+  SolverSettings settings_;
+};
+
+}  // namespace preimage::solvers

@@ -1,0 +1,95 @@
+#include "solvers/iteration_state.h"
+
+namespace preimage::solvers {
+
+IterationState::IterationState(const torch::Tensor& start, const torch::Tensor& f0,
+                               const SolverSettings& settings)
+    : settings_(settings),
+      y_(start.clone()),
+      f_(f0.clone()),
+      best_y_(start.clone()),
+      best_f_(f0.clone()),
+      initial_f_(f0.clone()) {
+  const int64_t b = start.size(0);
+  running_ = torch::ones({b}, torch::kBool);
+  iterations_ = torch::zeros({b}, torch::kInt64);
+  stop_reason_ = torch::full({b}, static_cast<int64_t>(StopReason::kMaxIterations), torch::kInt64);
+  left_box_ = detail::outside_box(start, settings.box_radius);
+  curves_ = detail::make_curves(settings.curve_images, settings.max_iterations);
+  detail::record_curve(curves_, settings.curve_images, f_, 0);
+  running_count_ = b;
+  if (settings.max_iterations <= 0) {
+    running_.fill_(false);
+    running_count_ = 0;
+  }
+}
+
+torch::Tensor IterationState::running_rows() const { return running_.nonzero().view({-1}); }
+
+void IterationState::move(const torch::Tensor& rows, const torch::Tensor& y_new,
+                          const torch::Tensor& f_new) {
+  if (rows.numel() == 0) return;
+  y_.index_copy_(0, rows, y_new);
+  f_.index_copy_(0, rows, f_new);
+  auto better = f_new < best_f_.index_select(0, rows);
+  auto improved = rows.masked_select(better);
+  best_y_.index_copy_(0, improved, y_new.index_select(0, better.nonzero().view({-1})));
+  best_f_.index_copy_(0, improved, f_new.masked_select(better));
+  left_box_.index_copy_(0, rows, left_box_.index_select(0, rows).logical_or(
+                                     detail::outside_box(y_new, settings_.box_radius)));
+}
+
+void IterationState::stop(const torch::Tensor& rows, StopReason reason) {
+  if (rows.numel() == 0) return;
+  auto still = running_.index_select(0, rows);
+  auto to_stop = rows.masked_select(still);
+  if (to_stop.numel() == 0) return;
+  running_.index_fill_(0, to_stop, false);
+  stop_reason_.index_fill_(0, to_stop, static_cast<int64_t>(reason));
+  running_count_ -= to_stop.numel();
+}
+
+void IterationState::check_convergence(const torch::Tensor& rows, const torch::Tensor& f_old,
+                                       const torch::Tensor& grad) {
+  if (rows.numel() == 0) return;
+  if (settings_.gradient_tolerance > 0) {
+    auto small = grad.norm(2, 1) < settings_.gradient_tolerance;
+    stop(rows.masked_select(small), StopReason::kGradientNorm);
+  }
+  if (settings_.relative_tolerance > 0) {
+    auto f_new = f_.index_select(0, rows);
+    auto tiny = (f_old - f_new).abs() <= settings_.relative_tolerance * f_new.abs();
+    stop(rows.masked_select(tiny), StopReason::kRelativeChange);
+  }
+}
+
+void IterationState::end_iteration() {
+  ++iteration_;
+  iterations_.masked_fill_(running_, iteration_);
+  detail::record_curve(curves_, settings_.curve_images, f_, iteration_);
+  // An image whose iterate runs far beyond the box keeps growing: stop it, flagged.
+  auto far = running_.logical_and(detail::outside_box(y_, 10 * settings_.box_radius));
+  stop(far.nonzero().view({-1}), StopReason::kDiverged);
+  if (iteration_ >= settings_.max_iterations) stop(running_rows(), StopReason::kMaxIterations);
+  detail::report_iteration(settings_, running_count_);
+}
+
+Solution IterationState::finish(const Objective& objective) const {
+  Solution s;
+  s.latents = best_y_;
+  s.initial_loss = initial_f_;
+  s.final_loss = objective.value(best_y_);
+  s.iterations = iterations_;
+  s.stop_reason = stop_reason_;
+  s.left_box = left_box_;
+  // Curves: NaN after an image stopped.
+  s.curves = curves_;
+  for (size_t k = 0; k < settings_.curve_images.size(); ++k) {
+    const int64_t used = iterations_[settings_.curve_images[k]].item<int64_t>();
+    if (used + 1 < s.curves.size(1))
+      s.curves[static_cast<int64_t>(k)].slice(0, used + 1).fill_(std::nanf(""));
+  }
+  return s;
+}
+
+}  // namespace preimage::solvers

@@ -1,0 +1,65 @@
+// Grid search against a brute-force oracle, and its global reach.
+#include <gtest/gtest.h>
+
+#include "solvers/grid_search.h"
+#include "solvers/invert.h"
+#include "tiny_decoder.h"
+#include "util/error.h"
+
+using namespace preimage;
+
+namespace {
+solvers::SolverSettings grid_settings(int64_t points, double radius) {
+  auto s = solvers::SolverSettings::defaults_for("grid");
+  s.grid_points = points;
+  s.grid_radius = radius;
+  return s;
+}
+}  // namespace
+
+TEST(Grid, MatchesABruteForceOracle) {
+  auto dec = test_support::tiny_decoder(2, 16, 31);
+  solvers::DecoderEngine engine(dec);
+  auto z = (torch::rand({12, 16}) > 0.5).to(torch::kFloat32);
+  for (auto kind : {solvers::LossKind::kSquaredError, solvers::LossKind::kBernoulli}) {
+    solvers::LossSpec spec;
+    spec.kind = kind;
+    spec.prior_weight = 0.01;
+    spec.mask = (torch::arange(16) % 4 != 1).to(torch::kFloat32);
+    solvers::Objective f(engine, spec, z);
+    solvers::GridSearch grid(grid_settings(21, 3.0));
+    auto [points, loss] = grid.best_grid_points(f);
+    // The oracle: evaluate the full objective at every grid point for every image.
+    auto all = solvers::GridSearch::make_grid(2, 21, 3.0);
+    for (int64_t i = 0; i < 12; ++i) {
+      auto fi = f.restrict_to(torch::tensor({i}));
+      double best = 1e30;
+      for (int64_t g = 0; g < all.size(0); ++g)
+        best = std::min(best, fi.value(all.slice(0, g, g + 1))[0].item<double>());
+      EXPECT_NEAR(loss[i].item<double>(), best, 1e-4 * (1 + best)) << "image " << i;
+    }
+  }
+}
+
+TEST(Grid, FindsTheGlobalBasinThatALocalMethodMisses) {
+  auto dec = test_support::tiny_decoder(2, 16, 41, torch::kFloat64);
+  solvers::DecoderEngine engine(dec);
+  auto y_star = torch::tensor({{2.5, -2.0}}, torch::kFloat64);
+  auto z = torch::sigmoid(engine.forward(y_star));
+  solvers::Objective f(engine, {}, z);
+  auto far_start = torch::tensor({{-2.5, 2.5}}, torch::kFloat64);
+  auto settings = grid_settings(61, 3.5);
+  settings.gradient_tolerance = 1e-9;
+  auto sol = solvers::GridSearch(settings).solve(f, far_start);
+  EXPECT_LT(sol.final_loss[0].item<double>(), 1e-8);
+  EXPECT_LT((sol.latents - y_star).abs().max().item<double>(), 1e-4) << sol.latents;
+  EXPECT_NEAR(sol.initial_loss[0].item<double>(), f.value(far_start)[0].item<double>(), 1e-12);
+}
+
+TEST(Grid, RefusesLargeLatentDimensions) {
+  auto dec = test_support::tiny_decoder(4, 16, 1);
+  solvers::DecoderEngine engine(dec);
+  solvers::Objective f(engine, {}, torch::zeros({2, 16}));
+  EXPECT_THROW(solvers::GridSearch(grid_settings(5, 1.0)).solve(f, torch::zeros({2, 4})),
+               UserError);
+}

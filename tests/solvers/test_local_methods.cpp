@@ -1,0 +1,143 @@
+// The local methods on decoders whose optimum is known; the safeguard; the box flag;
+// batched = alone.
+#include <gtest/gtest.h>
+
+#include "solvers/invert.h"
+#include "solvers/solver.h"
+#include "tiny_decoder.h"
+
+using namespace preimage;
+using solvers::SolverSettings;
+
+namespace {
+
+// Targets that are exactly decodings of known latents y*: the loss is 0 at y*.
+struct KnownOptimum {
+  model::Mlp decoder = test_support::tiny_decoder(2, 16, 21, torch::kFloat64);
+  solvers::DecoderEngine engine{decoder};
+  torch::Tensor y_star = torch::tensor({{0.3, -0.4}, {1.0, 0.5}, {-0.7, 0.2}, {0.1, 0.9}},
+                                       torch::kFloat64);
+  torch::Tensor targets = torch::sigmoid(engine.forward(y_star));
+};
+
+SolverSettings settings_for(const std::string& method) {
+  auto s = SolverSettings::defaults_for(method);
+  s.gradient_tolerance = 1e-9;
+  s.relative_tolerance = 0;
+  return s;
+}
+
+}  // namespace
+
+class LocalMethod : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LocalMethod, ConvergesToAKnownOptimum) {
+  KnownOptimum k;
+  torch::manual_seed(4);
+  auto start = k.y_star + 0.05 * torch::randn_like(k.y_star);
+  solvers::Objective f(k.engine, {}, k.targets);
+  auto settings = settings_for(GetParam());
+  if (GetParam() == "gd") settings.learning_rate = 0.5, settings.max_iterations = 20000;
+  if (GetParam() == "adam") settings.learning_rate = 1e-3, settings.max_iterations = 5000;
+  auto sol = solvers::make_solver(GetParam(), settings)->solve(f, start);
+  const double tol = (GetParam() == "gauss-newton" || GetParam() == "lbfgs") ? 1e-5 : 2e-3;
+  EXPECT_LT(sol.final_loss.max().item<double>(), tol * tol * 100) << sol.final_loss;
+  EXPECT_LT((sol.latents - k.y_star).abs().max().item<double>(), tol)
+      << sol.latents << " vs " << k.y_star;
+  EXPECT_TRUE((sol.stop_reason != static_cast<int64_t>(solvers::StopReason::kMaxIterations))
+                  .all()
+                  .item<bool>())
+      << "every image stops by its own criterion: " << sol.stop_reason;
+  EXPECT_TRUE((sol.iterations > 0).all().item<bool>());
+}
+
+TEST_P(LocalMethod, NeverReturnsWorseThanItsStart) {
+  auto dec = test_support::tiny_decoder(2, 16, 5);
+  solvers::DecoderEngine engine(dec);
+  auto z = (torch::rand({40, 16}) > 0.5).to(torch::kFloat32);
+  auto start = 2 * torch::randn({40, 2});
+  solvers::Objective f(engine, {}, z);
+  auto settings = SolverSettings::defaults_for(GetParam());
+  settings.learning_rate = 5.0;  // deliberately too large for gd/adam: they overshoot
+  settings.max_iterations = 30;
+  auto sol = solvers::make_solver(GetParam(), settings)->solve(f, start);
+  EXPECT_TRUE((sol.final_loss <= sol.initial_loss + 1e-6).all().item<bool>());
+  EXPECT_TRUE(torch::allclose(sol.final_loss, f.value(sol.latents)));
+}
+
+TEST_P(LocalMethod, BatchedEqualsAlone) {
+  auto dec = test_support::tiny_decoder(2, 16, 8, torch::kFloat64);
+  solvers::DecoderEngine engine(dec);
+  auto z = (torch::rand({20, 16}, torch::kFloat64) > 0.5).to(torch::kFloat64);
+  auto start = torch::randn({20, 2}, torch::kFloat64);
+  solvers::InvertRequest req;
+  req.method = GetParam();
+  req.settings = SolverSettings::defaults_for(GetParam());
+  req.settings.max_iterations = 50;
+  req.show_progress = false;
+  auto batched = solvers::invert(engine, z, start, req);
+  for (int64_t i : {0, 9, 19}) {
+    auto one = solvers::invert(engine, z.slice(0, i, i + 1), start.slice(0, i, i + 1), req);
+    EXPECT_TRUE(torch::allclose(one.latents[0], batched.latents[i], 1e-9, 1e-9))
+        << GetParam() << " image " << i;
+    EXPECT_EQ(one.iterations[0].item<int64_t>(), batched.iterations[i].item<int64_t>());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, LocalMethod,
+                         ::testing::Values("gauss-newton", "lbfgs", "adam", "gd"));
+
+TEST(Solvers, OptimumAtInfinityIsFlagged) {
+  // Small positive weights and biases: every logit grows slowly along (1, 1), and an all-ones
+  // target has its infimum (0) only as y -> infinity.
+  torch::manual_seed(0);
+  model::Mlp dec(model::MlpShape{2, 8, 1, 6});
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& layer : dec->layers()) {
+      layer->weight.uniform_(0.05, 0.1);
+      layer->bias.fill_(0.1);
+    }
+  }
+  solvers::DecoderEngine engine(dec);
+  solvers::Objective f(engine, {}, torch::ones({1, 6}));
+  auto settings = SolverSettings::defaults_for("gauss-newton");
+  settings.box_radius = 2.0;
+  settings.max_iterations = 200;
+  settings.gradient_tolerance = 0;  // the gradient fades as the sigmoid saturates: keep going
+  settings.relative_tolerance = 0;
+  auto sol = solvers::make_solver("gauss-newton", settings)->solve(f, torch::ones({1, 2}));
+  EXPECT_TRUE(sol.left_box[0].item<bool>()) << sol.latents;
+  EXPECT_EQ(sol.stop_reason[0].item<int64_t>(), static_cast<int64_t>(solvers::StopReason::kDiverged))
+      << "an iterate that keeps growing is stopped and flagged";
+  EXPECT_LT(sol.final_loss[0].item<double>(), sol.initial_loss[0].item<double>());
+
+  // The prior term lambda |y|^2 makes the problem well posed: the solution stays bounded.
+  solvers::LossSpec with_prior;
+  with_prior.prior_weight = 0.1;
+  solvers::Objective g(engine, with_prior, torch::ones({1, 6}));
+  auto bounded = solvers::make_solver("gauss-newton", settings)->solve(g, torch::ones({1, 2}));
+  EXPECT_FALSE(bounded.left_box[0].item<bool>()) << bounded.latents;
+}
+
+TEST(Solvers, UnknownMethodListsTheKnownOnes) {
+  try {
+    solvers::make_solver("newton", {});
+    FAIL();
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("newton"), std::string::npos);
+  }
+}
+
+TEST(Solvers, LossCurvesStopWithTheImage) {
+  KnownOptimum k;
+  solvers::Objective f(k.engine, {}, k.targets);
+  auto settings = settings_for("gauss-newton");
+  settings.curve_images = {1};
+  auto sol = solvers::make_solver("gauss-newton", settings)->solve(f, k.y_star + 0.1);
+  const int64_t used = sol.iterations[1].item<int64_t>();
+  ASSERT_EQ(sol.curves.size(0), 1);
+  EXPECT_FALSE(std::isnan(sol.curves[0][used].item<float>()));
+  if (used + 1 < sol.curves.size(1)) EXPECT_TRUE(std::isnan(sol.curves[0][used + 1].item<float>()));
+  EXPECT_NEAR(sol.curves[0][0].item<double>(), sol.initial_loss[1].item<double>(), 1e-5);
+}
