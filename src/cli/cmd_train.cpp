@@ -29,9 +29,11 @@ void add_train_command(CLI::App& app) {
     auto& t = cfg->step.train;
     const auto batch = t.batch_size;
     const auto lr = t.learning_rate;
+    const auto epochs = t.epochs;
     t.apply_preset(cfg->preset);
     if (cmd->count("--batch-size")) t.batch_size = batch;
     if (cmd->count("--lr")) t.learning_rate = lr;
+    if (cmd->count("--epochs")) t.epochs = epochs;
     auto run = run::RunFolder::create(cfg->out);
     print_config("train", {{"out", cfg->out}, {"train", t.to_json()},
                            {"vae", cfg->step.vae.to_json()}, {"data", cfg->step.data.source}});

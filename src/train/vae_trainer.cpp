@@ -18,9 +18,13 @@ void TrainConfig::apply_preset(const std::string& name) {
   if (name == "thesis") {
     batch_size = 32;
     learning_rate = 1e-4;
+    epochs = 10;
   } else {
     require(name == "fast", fmt::format("unknown training preset '{}'", name),
             "use fast (the default) or thesis");
+    batch_size = 128;
+    learning_rate = 5e-4;
+    epochs = 20;
   }
 }
 
