@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "model/checkpoint.h"
+#include "solvers/solver.h"
 #include "pipeline/encode_step.h"
 #include "pipeline/invert_step.h"
 #include "pipeline/summary.h"
@@ -24,6 +25,7 @@ struct RunConfig {
   std::string loss = "squared-error";
   pipeline::TrainStep train;
   pipeline::InvertStep invert;
+  std::vector<std::string> methods;  // several inversion methods, in order (default: --method)
 };
 
 // True when RUN/model.pt exists and was trained with the same architecture and settings.
@@ -47,9 +49,11 @@ void execute(RunConfig& cfg, CLI::App& cmd) {
   auto& t = cfg.train.train;
   const auto batch = t.batch_size;
   const auto lr = t.learning_rate;
+  const auto epochs = t.epochs;
   t.apply_preset(cfg.preset);
   if (cmd.count("--batch-size")) t.batch_size = batch;
   if (cmd.count("--lr")) t.learning_rate = lr;
+  if (cmd.count("--epochs")) t.epochs = epochs;
   finish_invert_options(cmd, cfg.invert, cfg.loss);
   // Fail on bad input before any long work: the folder, the data, the ranges.
   auto run = run::RunFolder::create(cfg.out);
@@ -63,7 +67,9 @@ void execute(RunConfig& cfg, CLI::App& cmd) {
                                  {"train", t.to_json()},
                                  {"vae", cfg.train.vae.to_json()},
                                  {"invert", cfg.invert.request.settings.to_json()},
-                                 {"method", cfg.invert.request.method},
+                                 {"methods", cfg.methods.empty()
+                                                 ? std::vector<std::string>{cfg.invert.request.method}
+                                                 : cfg.methods},
                                  {"loss", cfg.loss}};
   print_config("run", config);
   run.manifest()["run_config"] = config;
@@ -94,7 +100,13 @@ void execute(RunConfig& cfg, CLI::App& cmd) {
   encode.data = cfg.train.data;
   encode.images = cfg.images;
   pipeline::encode_images(run, encode);
-  pipeline::invert_run(run, cfg.invert);
+  if (cfg.methods.empty()) cfg.methods = {cfg.invert.request.method};
+  for (const auto& method : cfg.methods) {
+    pipeline::InvertStep step = cfg.invert;
+    step.request.method = method;
+    finish_invert_options(cmd, step, cfg.loss);  // the method's own defaults
+    pipeline::invert_run(run, step);
+  }
   const auto summary = pipeline::summarize(run);
   util::write_file_atomic(run.path() / "summary.json", summary.dump(2) + "\n");
   pipeline::print_summary(summary);
@@ -122,6 +134,10 @@ void add_run_command(CLI::App& app) {
                   "Range of test images for the per-epoch test ELBO, or none")
       ->capture_default_str();
   add_invert_options(*cmd, cfg->invert, cfg->loss);
+  cmd->add_option("--methods", cfg->methods,
+                  "Several inversion methods, run in turn (e.g. adafactor,lbfgs,grid)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(solvers::solver_names()));
   cmd->callback([cfg, cmd] { execute(*cfg, *cmd); });
 }
 
