@@ -9,5 +9,8 @@ void add_encode_command(CLI::App& app);  // cmd_encode.cpp
 void add_invert_command(CLI::App& app);  // cmd_invert.cpp
 void add_run_command(CLI::App& app);     // cmd_run.cpp
 void add_bench_command(CLI::App& app);   // cmd_bench.cpp
+void add_merge_command(CLI::App& app);   // cmd_merge.cpp
+void add_complete_command(CLI::App& app);       // cmd_complete.cpp
+void add_bench_solvers_command(CLI::App& app);  // cmd_bench_solvers.cpp
 
 }  // namespace preimage::cli

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   cli::add_encode_command(app);
   cli::add_invert_command(app);
   cli::add_bench_command(app);
+  cli::add_merge_command(app);
+  cli::add_complete_command(app);
+  cli::add_bench_solvers_command(app);
 
   try {
     app.parse(argc, argv);

@@ -55,6 +55,9 @@ void add_invert_options(CLI::App& cmd, pipeline::InvertStep& step, std::string& 
   cmd.add_option("--rel-tol", r.settings.relative_tolerance,
                  "Stop an image when its relative loss change is below this (0: never; default: "
                  "the method's, 0 for adafactor)");
+  cmd.add_option("--step-tol", r.settings.step_tolerance,
+                 "fixed-point: stop an image when |u_{k+1} - u_k| is below this")
+      ->capture_default_str();
   cmd.add_option("--box", r.settings.box_radius,
                  "Latent box half-width: an iterate beyond it is flagged")
       ->capture_default_str();
@@ -74,14 +77,16 @@ void add_invert_options(CLI::App& cmd, pipeline::InvertStep& step, std::string& 
                  "Positions (in the run) of images whose loss curves are recorded");
   cmd.add_option("--history", r.settings.history, "L-BFGS: curvature pairs kept per image")
       ->capture_default_str();
-  cmd.add_option("--grid-points", r.settings.grid_points, "grid: points per latent axis")
+  cmd.add_option("--grid-points", r.settings.grid_points,
+                 "grid: points per latent axis (0: automatic, 201 for L <= 2, 41 for L = 3)")
       ->capture_default_str();
   cmd.add_option("--grid-radius", r.settings.grid_radius,
                  "grid: half-width of the searched box [-r, r]^L")
       ->capture_default_str();
   cmd.add_option("--refine", r.settings.refine,
-                 "grid: local method run from the best grid point (or none)")
-      ->check(CLI::IsMember({"gauss-newton", "lbfgs", "adam", "gd", "none"}))
+                 "grid: local method run from the best grid point; quadratic: only a quadratic "
+                 "fitted to the grid scores (one decoder pass, the fastest); none: the grid point")
+      ->check(CLI::IsMember({"gauss-newton", "lbfgs", "adam", "gd", "quadratic", "none"}))
       ->capture_default_str();
 }
 

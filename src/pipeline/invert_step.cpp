@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "model/checkpoint.h"
-#include "solvers/grid_search.h"
+#include "solvers/grid.h"
 #include "util/error.h"
 
 namespace preimage::pipeline {
@@ -29,6 +29,12 @@ solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step) {
   require(ds.pixels() == vae->config().pixels(),
           fmt::format("the run's images have {} pixels, its model decodes {}", ds.pixels(),
                       vae->config().pixels()));
+  const int64_t L = vae->config().latent_dim;
+  if (step.request.method == "grid" || step.start == "grid")
+    require(L <= solvers::GridSearch::kMaxLatentDim,
+            fmt::format("grid search needs a latent dimension of at most {}, this model has {}",
+                        solvers::GridSearch::kMaxLatentDim, L),
+            "use --method gauss-newton or lbfgs (and --start encoder) for larger latent spaces");
   solvers::DecoderEngine engine(vae->decoder());
   torch::Tensor start;
   if (step.start == "grid") {
@@ -39,6 +45,10 @@ solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step) {
   }
 
   solvers::InvertRequest request = step.request;
+  request.encoder = [vae](const torch::Tensor& images) mutable {
+    torch::NoGradGuard no_grad;
+    return vae->encode(images.to(torch::kFloat32)).mean;
+  };
   request.settings.curve_images.clear();
   for (int64_t i : step.curve_images)
     if (i >= 0 && i < ds.size()) request.settings.curve_images.push_back(i);

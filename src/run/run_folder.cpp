@@ -131,6 +131,8 @@ void RunFolder::write_solution(const MethodRecord& record, const solvers::Soluti
   data::write_npy_tensor(losses / (m + "_iterations.npy"), s.iterations);
   data::write_npy_tensor(losses / (m + "_stop_reason.npy"), s.stop_reason);
   data::write_npy_tensor(losses / (m + "_left_box.npy"), s.left_box);
+  for (const auto& [name, values] : s.diagnostics)
+    data::write_npy_tensor(losses / (m + "_" + name + ".npy"), values);
   if (s.curves.defined() && s.curves.size(0) > 0)
     data::write_npy_tensor(path_ / "curves" / (m + ".npy"), s.curves);
   write_thesis_files(path_ / "thesis" / m, s.latents, s.final_loss, delta);
@@ -139,6 +141,7 @@ void RunFolder::write_solution(const MethodRecord& record, const solvers::Soluti
                           {"seconds", record.seconds},
                           {"curve_images", record.curve_images},
                           {"images", s.latents.size(0)}};
+  for (const auto& [name, values] : s.diagnostics) entry["diagnostics"].push_back(name);
   manifest_["methods"][m] = entry;
   auto order = methods();
   if (std::find(order.begin(), order.end(), m) == order.end()) order.push_back(m);

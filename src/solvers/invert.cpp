@@ -45,6 +45,7 @@ Solution invert(const DecoderEngine& engine, const torch::Tensor& targets,
     LossSpec loss = request.loss;
     if (loss.mask.defined() && loss.mask.dim() == 2) loss.mask = loss.mask.slice(0, begin, end);
     Objective objective(engine, loss, targets.slice(0, begin, end).contiguous());
+    if (request.encoder) objective.set_encoder(request.encoder);
     auto solver = make_solver(request.method, settings);
     parts.push_back(solver->solve(objective, start.slice(0, begin, end).contiguous()));
     if (progress) progress->advance((end - begin) * cap - reported);

@@ -15,6 +15,7 @@ struct InvertRequest {
   LossSpec loss;                     // mask may be (N, P), (P) or undefined
   int64_t chunk_size = 5000;         // images solved together (memory ~ 10 * chunk * P floats)
   bool show_progress = true;
+  Encoder encoder;                   // the model's encoder (fixed-point needs it), or empty
 };
 
 // Solves every row of `targets` (N, P) from `start` (N, L).

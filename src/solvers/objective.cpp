@@ -18,6 +18,13 @@ Objective::Objective(const DecoderEngine& engine, const LossSpec& loss, torch::T
 
 torch::Tensor Objective::value(const torch::Tensor& y) const { return evaluate(y, false).value; }
 
+torch::Tensor Objective::value_from_logits(const torch::Tensor& y,
+                                           const torch::Tensor& logits) const {
+  auto v = pixel_loss(loss_.kind, logits, targets_, loss_.mask, false, false).value;
+  if (loss_.prior_weight > 0) v = v + loss_.prior_weight * y.square().sum(1);
+  return v;
+}
+
 Evaluation Objective::evaluate(const torch::Tensor& y, bool need_grad,
                                bool need_gauss_newton) const {
   torch::NoGradGuard no_grad;
@@ -44,7 +51,9 @@ Evaluation Objective::evaluate(const torch::Tensor& y, bool need_grad,
 Objective Objective::restrict_to(const torch::Tensor& rows) const {
   LossSpec loss = loss_;
   if (loss.mask.defined()) loss.mask = loss.mask.index_select(0, rows);
-  return Objective(*engine_, loss, targets_.index_select(0, rows));
+  Objective sub(*engine_, loss, targets_.index_select(0, rows));
+  sub.encoder_ = encoder_;
+  return sub;
 }
 
 }  // namespace preimage::solvers

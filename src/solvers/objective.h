@@ -2,6 +2,8 @@
 // The function every solver minimises, image by image: f_b(y_b) = loss(D(y_b), z_b) + lambda |y_b|^2.
 // Holds the targets (and mask) of a batch; `restrict_to` gives the same objective on a subset of
 // the images, so solvers can work on the images still running only.
+#include <functional>
+
 #include <torch/torch.h>
 
 #include "solvers/decoder_engine.h"
@@ -15,6 +17,10 @@ struct Evaluation {
   torch::Tensor gn;     // (B, L, L) Gauss-Newton matrix J^T W J (+ 2 lambda I), if asked
 };
 
+// The model's encoder as a plain function: images (B, P) with values in [0, 1] -> means (B, L).
+// Only the fixed-point method needs it (the thesis's h(u) = E(Z) - E(D(u)) + u).
+using Encoder = std::function<torch::Tensor(const torch::Tensor& images)>;
+
 class Objective {
  public:
   Objective(const DecoderEngine& engine, const LossSpec& loss, torch::Tensor targets);
@@ -26,7 +32,13 @@ class Objective {
   const torch::Tensor& targets() const { return targets_; }
 
   torch::Tensor value(const torch::Tensor& y) const;  // (B)
+  // The objective at `y` from logits (B, P) already decoded there (saves a decoder pass).
+  torch::Tensor value_from_logits(const torch::Tensor& y, const torch::Tensor& logits) const;
   Evaluation evaluate(const torch::Tensor& y, bool need_grad, bool need_gauss_newton = false) const;
+
+  // An encoder for methods that need one; kept by restrict_to.
+  void set_encoder(Encoder encoder) { encoder_ = std::move(encoder); }
+  const Encoder& encoder() const { return encoder_; }
 
   // The objective of the images `rows` (int64 indices) only.
   Objective restrict_to(const torch::Tensor& rows) const;
@@ -35,6 +47,7 @@ class Objective {
   const DecoderEngine* engine_;
   LossSpec loss_;
   torch::Tensor targets_;  // (B, P)
+  Encoder encoder_;        // empty unless set
 };
 
 }  // namespace preimage::solvers

@@ -4,9 +4,11 @@
 #include <fmt/ranges.h>
 
 #include "solvers/adafactor.h"
-#include "solvers/first_order.h"
+#include "solvers/adam.h"
+#include "solvers/fixed_point.h"
+#include "solvers/gd.h"
 #include "solvers/gauss_newton.h"
-#include "solvers/grid_search.h"
+#include "solvers/grid.h"
 #include "solvers/lbfgs.h"
 #include "util/error.h"
 
@@ -20,8 +22,18 @@ std::string stop_reason_name(StopReason reason) {
     case StopReason::kNoDescent: return "no-descent";
     case StopReason::kDiverged: return "diverged";
     case StopReason::kGlobalSearch: return "global-search";
+    case StopReason::kStepNorm: return "step-norm";
   }
   return "unknown";
+}
+
+bool is_converged(StopReason reason) {
+  return reason != StopReason::kMaxIterations && reason != StopReason::kDiverged;
+}
+
+torch::Tensor Solution::converged() const {
+  return stop_reason.ne(static_cast<int64_t>(StopReason::kMaxIterations))
+      .logical_and(stop_reason.ne(static_cast<int64_t>(StopReason::kDiverged)));
 }
 
 SolverSettings SolverSettings::defaults_for(const std::string& method) {
@@ -39,6 +51,8 @@ SolverSettings SolverSettings::defaults_for(const std::string& method) {
   } else if (method == "adam") {
     s.max_iterations = 1000;
     s.learning_rate = 1e-2;
+  } else if (method == "fixed-point") {
+    s.max_iterations = 200;  // a contraction of 0.9 gains 1e-9 in 200 steps
   }
   return s;
 }
@@ -48,6 +62,7 @@ nlohmann::json SolverSettings::to_json() const {
           {"learning_rate", learning_rate},
           {"gradient_tolerance", gradient_tolerance},
           {"relative_tolerance", relative_tolerance},
+          {"step_tolerance", step_tolerance},
           {"box_radius", box_radius},
           {"history", history},
           {"grid_points", grid_points},
@@ -73,11 +88,20 @@ Solution Solution::concat(const std::vector<Solution>& parts) {
   for (const auto& p : parts)
     if (p.curves.defined() && p.curves.size(0) > 0) curves.push_back(p.curves);
   if (!curves.empty()) s.curves = torch::cat(curves, 0);
+  for (const auto& [key, first] : parts.front().diagnostics) {
+    std::vector<torch::Tensor> ts;
+    for (const auto& p : parts) {
+      auto it = p.diagnostics.find(key);
+      require(it != p.diagnostics.end(), fmt::format("a chunk lacks the diagnostic '{}'", key));
+      ts.push_back(it->second);
+    }
+    s.diagnostics[key] = torch::cat(ts, 0);
+  }
   return s;
 }
 
 std::vector<std::string> solver_names() {
-  return {"adafactor", "adam", "gd", "lbfgs", "gauss-newton", "grid"};
+  return {"adafactor", "adam", "gd", "lbfgs", "gauss-newton", "grid", "fixed-point"};
 }
 
 std::unique_ptr<Solver> make_solver(const std::string& name, const SolverSettings& settings) {
@@ -87,6 +111,7 @@ std::unique_ptr<Solver> make_solver(const std::string& name, const SolverSetting
   if (name == "lbfgs") return std::make_unique<Lbfgs>(settings);
   if (name == "gauss-newton") return std::make_unique<GaussNewton>(settings);
   if (name == "grid") return std::make_unique<GridSearch>(settings);
+  if (name == "fixed-point") return std::make_unique<FixedPoint>(settings);
   throw UserError(fmt::format("unknown inversion method '{}'", name),
                   fmt::format("use one of: {}", fmt::join(solver_names(), ", ")));
 }

@@ -2,6 +2,7 @@
 // One interface for every inversion method: solve(objective, start) -> Solution, batched over
 // images, each image with its own state (tensors with a leading batch dimension).
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,7 +22,10 @@ enum class StopReason : int64_t {
   kNoDescent = 3,      // no step along the search direction decreases the loss (a kink/minimum)
   kDiverged = 4,       // the iterate left the latent box or kept growing
   kGlobalSearch = 5,   // chosen by a search with no iterations (grid without refinement)
+  kStepNorm = 6,       // fixed-point: |u_{k+1} - u_k| < tolerance
 };
+// Stopped by its own criterion (not the cap, not diverged).
+bool is_converged(StopReason reason);
 std::string stop_reason_name(StopReason reason);
 
 struct SolverSettings {
@@ -29,12 +33,14 @@ struct SolverSettings {
   double learning_rate = 1e-3;     // first-order methods' step size (thesis: Keras default 1e-3)
   double gradient_tolerance = 0;   // stop when |grad| < this (0 = never)
   double relative_tolerance = 0;   // stop when |f_k - f_{k-1}| <= this * |f_k| (0 = never)
+  double step_tolerance = 1e-5;    // fixed-point: stop when |u_{k+1} - u_k| < this
   double box_radius = 10.0;        // |y|_inf beyond this flags the image as left the box
   std::vector<int64_t> curve_images;  // positions (in the batch) whose loss curve is recorded
   int64_t history = 5;             // L-BFGS: curvature pairs kept per image
-  int64_t grid_points = 101;       // grid: points per latent axis
+  int64_t grid_points = 0;         // grid: points per latent axis (0: 201 for L <= 2, 41 for L = 3)
   double grid_radius = 4.0;        // grid: the box [-r, r]^L searched (the prior's bulk: 4 sigma)
-  std::string refine = "lbfgs";  // grid: local method run from the best grid point
+  std::string refine = "lbfgs";    // grid: local method run from the best grid point, or
+                                   // quadratic (a fitted quadratic only) or none
   // Called after each iteration with the number of images still running (progress bars).
   std::function<void(int64_t)> on_iteration;
 
@@ -53,6 +59,12 @@ struct Solution {
   torch::Tensor left_box;      // (B) bool: an iterate left the latent box
   torch::Tensor curves;        // (K, max_iterations + 1) loss per iteration of curve_images,
                                // NaN after an image stopped; undefined when none asked
+  // Per-image diagnostics a method adds, (B) each, stored as losses/<method>_<name>.npy:
+  // grid: far_from_start; fixed-point: contraction, fixed_point_loss, step_norm.
+  std::map<std::string, torch::Tensor> diagnostics;
+
+  // (B) bool: stopped by the method's own criterion.
+  torch::Tensor converged() const;
 
   // Concatenates chunk solutions in order (curves are kept from chunks that have them).
   static Solution concat(const std::vector<Solution>& parts);

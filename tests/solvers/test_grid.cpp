@@ -1,7 +1,7 @@
 // Grid search against a brute-force oracle, and its global reach.
 #include <gtest/gtest.h>
 
-#include "solvers/grid_search.h"
+#include "solvers/grid.h"
 #include "solvers/invert.h"
 #include "tiny_decoder.h"
 #include "util/error.h"

@@ -1,0 +1,42 @@
+#pragma once
+// The thesis's motivating use: complete an image of which a part is missing. The decoder is
+// inverted on the known pixels only (a masked loss), and the completion keeps the known pixels
+// and takes the missing ones from the decoding of the solution.
+#include <filesystem>
+#include <string>
+
+#include "data/dataset.h"
+#include "solvers/invert.h"
+
+namespace preimage::pipeline {
+
+struct CompleteStep {
+  std::filesystem::path model;    // the VAE checkpoint
+  data::DataSpec data;            // images to complete
+  std::string images = "8";       // their range: N (first N), A:B, all
+  std::string rect;               // known pixels "R0:R1,C0:C1" (rows R0..R1-1, cols C0..C1-1)
+  std::filesystem::path mask_file;  // or a mask image (PNG or .npy, H x W; nonzero = known)
+  bool missing = false;           // the rectangle / mask marks the missing pixels instead
+  std::string start = "encoder";  // encoder (of the masked image, missing pixels 0) or prior
+  solvers::InvertRequest request; // method (default grid), settings, loss (its mask is set here)
+  std::filesystem::path out;      // folder of completed.png, completed.npy, ...
+};
+
+// (H * W) float mask, 1 = known pixel, from a rectangle "R0:R1,C0:C1"; throws UserError on a
+// malformed, empty or out-of-image rectangle.
+torch::Tensor rect_mask(const std::string& rect, int64_t height, int64_t width);
+// (H * W) float mask from a PNG (grey > 127 = known) or .npy ((H, W) or (H*W), nonzero = known).
+torch::Tensor read_mask(const std::filesystem::path& path, int64_t height, int64_t width);
+
+struct Completion {
+  torch::Tensor latents;    // (N, L)
+  torch::Tensor completed;  // (N, P): known pixels kept, missing ones sigmoid(D(y))
+  torch::Tensor final_loss; // (N) masked loss at the solution
+  torch::Tensor mask;       // (P) 1 = known
+};
+
+// Inverts on the known pixels and writes OUT/completed.png (one row per image: original | masked
+// | completed), completed.npy, decoded.npy, latents.npy, mask.npy and completion.json.
+Completion complete_images(const CompleteStep& step);
+
+}  // namespace preimage::pipeline

@@ -1,0 +1,230 @@
+#include "pipeline/solver_benchmark.h"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cmath>
+#include <fstream>
+#include <optional>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "model/checkpoint.h"
+#include "solvers/invert.h"
+#include "util/atomic_file.h"
+
+namespace preimage::pipeline {
+namespace {
+
+constexpr double kOracleTolerance = 1e-3;  // "within 0.1% of the best loss any method found"
+constexpr double kBasinDistance = 0.5;     // a solution this far from E(z) is another basin
+constexpr double kThesisSecondsPerImage = 1.2;  // the thesis: 1.2 s per image on a GPU
+
+// CPU seconds of this process (user + system): on a shared machine wall time includes waiting.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// Peak resident memory since the last reset (Linux: VmHWM, reset through clear_refs).
+void reset_peak_memory() { std::ofstream("/proc/self/clear_refs") << "5"; }
+double peak_memory_mib() {
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "VmHWM:") {
+      double kib = 0;
+      in >> kib;
+      return kib / 1024.0;
+    }
+    in.ignore(1 << 20, '\n');
+  }
+  return 0;
+}
+
+}  // namespace
+
+nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfig& config) {
+  auto vae = model::load_vae(run.model_path());
+  auto ds = run.load_images();
+  auto range = data::resolve_range(data::parse_range(config.images), ds.size(), run.path().string());
+  auto targets = ds.images.slice(0, range.begin, range.end).contiguous();
+  auto start = run.read_latents("MT").slice(0, range.begin, range.end).contiguous();
+  solvers::DecoderEngine engine(vae->decoder());
+  const int64_t n = targets.size(0);
+
+  struct Row {
+    std::string method;
+    solvers::Solution s;
+    double seconds, memory, cpu;
+  };
+  std::vector<Row> rows;
+  auto encoder = [vae](const torch::Tensor& images) mutable {
+    torch::NoGradGuard no_grad;
+    return vae->encode(images).mean;
+  };
+  auto run_one = [&](const std::string& label, solvers::InvertRequest request) {
+    request.chunk_size = config.chunk_size;
+    request.show_progress = false;
+    request.encoder = encoder;
+    reset_peak_memory();
+    const auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = cpu_seconds();
+    auto s = solvers::invert(engine, targets, start, request);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rows.push_back({label, s, seconds, peak_memory_mib(), cpu_seconds() - cpu0});
+    spdlog::info("{}: {} images in {:.2f} s", label, n, seconds);
+  };
+  for (const auto& spec : config.methods) {
+    const auto colon = spec.find(':');
+    solvers::InvertRequest request;
+    request.method = spec.substr(0, colon);
+    request.settings = solvers::SolverSettings::defaults_for(request.method);
+    if (colon != std::string::npos) request.settings.refine = spec.substr(colon + 1);
+    run_one(spec, request);
+  }
+  std::optional<solvers::Solution> careful;
+  if (config.careful) {
+    solvers::InvertRequest request;
+    request.method = "gauss-newton";
+    request.settings = solvers::SolverSettings::defaults_for("gauss-newton");
+    request.settings.max_iterations = 1000;
+    request.settings.gradient_tolerance = 0;  // only "no step lowers the loss" stops it
+    request.settings.relative_tolerance = 0;
+    run_one("careful (gauss-newton, 1000 it, no tolerance)", request);
+    careful = rows.back().s;
+  }
+
+  auto oracle = rows.front().s.final_loss.clone();
+  auto oracle_point = rows.front().s.latents.clone();
+  for (const auto& r : rows) {
+    auto better = r.s.final_loss < oracle;
+    oracle = torch::where(better, r.s.final_loss, oracle);
+    oracle_point = torch::where(better.unsqueeze(1), r.s.latents, oracle_point);
+  }
+  const torch::Tensor* thesis = nullptr;
+  for (const auto& r : rows)
+    if (r.method == "adafactor") thesis = &r.s.final_loss;
+  auto initial = rows.front().s.initial_loss;
+
+  nlohmann::json out;
+  out["images"] = n;
+  out["range"] = range.str();
+  for (const auto& r : rows) {
+    const auto& s = r.s;
+    auto within = (s.final_loss <= oracle * (1 + kOracleTolerance)).to(torch::kFloat64).mean();
+    auto converged = (s.stop_reason != static_cast<int64_t>(solvers::StopReason::kMaxIterations))
+                         .logical_and(s.stop_reason !=
+                                      static_cast<int64_t>(solvers::StopReason::kDiverged));
+    auto delta = (s.final_loss - s.initial_loss) / s.initial_loss * 100;
+    nlohmann::json row = {
+        {"method", r.method},
+        {"seconds", r.seconds},
+        {"cpu_seconds", r.cpu},
+        {"images_per_second", static_cast<double>(n) / r.seconds},
+        {"mean_initial_loss", s.initial_loss.mean().item<double>()},
+        {"mean_final_loss", s.final_loss.mean().item<double>()},
+        {"mean_delta_pct", delta.mean().item<double>()},
+        {"within_oracle", within.item<double>()},
+        {"converged", converged.to(torch::kFloat64).mean().item<double>()},
+        {"mean_iterations", s.iterations.to(torch::kFloat64).mean().item<double>()},
+        {"left_box", s.left_box.to(torch::kFloat64).mean().item<double>()},
+        {"peak_memory_mib", r.memory},
+        {"thesis_speedup",
+         kThesisSecondsPerImage / (r.seconds / static_cast<double>(n))}};
+    if (thesis != nullptr) {
+      row["beats_thesis"] = (s.final_loss < *thesis * (1 - 1e-6)).to(torch::kFloat64).mean().item<double>();
+      row["ties_thesis"] = ((s.final_loss - *thesis).abs() <= *thesis * 1e-6).to(torch::kFloat64).mean().item<double>();
+    }
+    if (careful)
+      row["within_careful"] =
+          (s.final_loss <= careful->final_loss * (1 + kOracleTolerance)).to(torch::kFloat64).mean().item<double>();
+    if (s.diagnostics.count("contraction")) {
+      auto c = s.diagnostics.at("contraction");
+      auto finite = c.masked_select(torch::isfinite(c));
+      row["contraction_median"] = finite.numel() ? finite.median().item<double>() : NAN;
+      row["contraction_below_1"] = (c < 1).to(torch::kFloat64).mean().item<double>();
+      const auto& fp = s.diagnostics.at("fixed_point_loss");
+      row["fixed_point_loss_mean"] = fp.mean().item<double>();
+      row["fixed_point_within_oracle"] =
+          (fp <= oracle * (1 + kOracleTolerance)).to(torch::kFloat64).mean().item<double>();
+      row["fixed_point_excess_pct"] = ((fp - oracle) / oracle * 100).mean().item<double>();
+    }
+    out["methods"].push_back(row);
+  }
+  // Basins: how far the best point lies from E(z), and how much of the gap between the
+  // encoder's loss and the best loss each local method closes.
+  auto far = (oracle_point - start).norm(2, 1) > kBasinDistance;
+  out["oracle"] = {{"mean_loss", oracle.mean().item<double>()},
+                   {"far_from_encoder", far.to(torch::kFloat64).mean().item<double>()}};
+  auto gap = initial - oracle;
+  auto has_gap = gap > 1e-6 * initial;
+  for (auto& row : out["methods"]) {
+    for (const auto& r : rows) {
+      if (r.method != row["method"]) continue;
+      auto closed = ((initial - r.s.final_loss) / gap.clamp_min(1e-12)).masked_select(has_gap);
+      row["gap_closed"] = closed.numel() ? closed.mean().item<double>() : 1.0;
+      auto closed_far = ((initial - r.s.final_loss) / gap.clamp_min(1e-12))
+                            .masked_select(has_gap.logical_and(far));
+      row["gap_closed_far"] = closed_far.numel() ? closed_far.mean().item<double>() : 1.0;
+    }
+  }
+  util::write_file_atomic(run.path() / "solver_benchmark.json", out.dump(2) + "\n");
+  return out;
+}
+
+void print_solver_benchmark(const nlohmann::json& r) {
+  std::printf(
+      "\n%lld images (range %s); oracle = best loss any method found (mean %.4f); best point "
+      "> %.1f from E(z) for %.1f%% of images\n\n",
+      static_cast<long long>(r["images"].get<int64_t>()), r["range"].get<std::string>().c_str(),
+      r["oracle"]["mean_loss"].get<double>(), kBasinDistance,
+      100 * r["oracle"]["far_from_encoder"].get<double>());
+  std::printf(
+      "| method | wall s | CPU s | img/s | x thesis | mean initial | mean final | mean delta %% | within "
+      "0.1%% of oracle | beats thesis | converged | mean iters | gap closed (far) | peak MiB |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const auto& m : r["methods"]) {
+    std::printf(
+        "| %s | %.2f | %.2f | %.0f | %.0f | %.4f | %.4f | %.3f | %.2f%% | %s | %.2f%% | %.1f | %.2f "
+        "(%.2f) | %.0f |\n",
+        m["method"].get<std::string>().c_str(), m["seconds"].get<double>(),
+        m["cpu_seconds"].get<double>(), m["images_per_second"].get<double>(), m["thesis_speedup"].get<double>(),
+        m["mean_initial_loss"].get<double>(), m["mean_final_loss"].get<double>(),
+        m["mean_delta_pct"].get<double>(), 100 * m["within_oracle"].get<double>(),
+        m.contains("beats_thesis")
+            ? fmt::format("{:.2f}% (+{:.2f}% ties)", 100 * m["beats_thesis"].get<double>(),
+                          100 * m["ties_thesis"].get<double>())
+                  .c_str()
+            : "-",
+        100 * m["converged"].get<double>(), m["mean_iterations"].get<double>(),
+        m["gap_closed"].get<double>(), m["gap_closed_far"].get<double>(),
+        m["peak_memory_mib"].get<double>());
+  }
+  std::printf("\n");
+  for (const auto& m : r["methods"]) {
+    if (m.contains("within_careful") &&
+        (m["method"] == "lbfgs" || m["method"] == "gauss-newton"))
+      std::printf("- %s: stopped by its own criterion on %.2f%% of images; within 0.1%% of the "
+                  "careful refinement from the same start on %.2f%%\n",
+                  m["method"].get<std::string>().c_str(), 100 * m["converged"].get<double>(),
+                  100 * m["within_careful"].get<double>());
+    if (m.contains("contraction_median"))
+      std::printf("- fixed-point: converged on %.2f%% of images; contraction factor of Id - E o D "
+                  "along the iterates: median %.3f, < 1 on %.2f%%; loss at the last iterate: "
+                  "mean %.4f, %.2f%% above the oracle on average, within 0.1%% of it on %.2f%%\n",
+                  100 * m["converged"].get<double>(), m["contraction_median"].get<double>(),
+                  100 * m["contraction_below_1"].get<double>(),
+                  m["fixed_point_loss_mean"].get<double>(),
+                  m["fixed_point_excess_pct"].get<double>(),
+                  100 * m["fixed_point_within_oracle"].get<double>());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace preimage::pipeline

@@ -1,0 +1,32 @@
+#pragma once
+// The solver comparison of issue 3: every method on the same images of a trained model, with
+// the best loss any method found as the oracle.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "run/run_folder.h"
+
+namespace preimage::pipeline {
+
+struct SolverBenchmarkConfig {
+  // Methods with their defaults; "grid:R" is grid refined by R (quadratic, gauss-newton, ...).
+  std::vector<std::string> methods = {"adafactor", "adam",        "gd",
+                                      "lbfgs",     "gauss-newton", "fixed-point",
+                                      "grid:quadratic", "grid:gauss-newton"};
+  // Also a long careful refinement from the encoder (Gauss-Newton, no tolerance stops, up to
+  // 1000 iterations): the reference of "L-BFGS and Gauss-Newton stop within 0.1% of it".
+  bool careful = true;
+  std::string images = "all";  // range of the run's images ("all": every image of the run)
+  int64_t chunk_size = 5000;   // images solved together
+};
+
+// Runs each method (its defaults) from the encoder's start; returns one row per method plus the
+// oracle comparison, and writes RUN/solver_benchmark.json.
+nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfig& config);
+
+// Prints the table as Markdown.
+void print_solver_benchmark(const nlohmann::json& result);
+
+}  // namespace preimage::pipeline

@@ -1,0 +1,18 @@
+#pragma once
+// Adam with Keras's constants (beta 0.9 / 0.999, epsilon 1e-7) and per-image moments, on the
+// running images only. Keeps the best iterate seen (the safeguard).
+#include "solvers/solver.h"
+
+namespace preimage::solvers {
+
+class Adam : public Solver {
+ public:
+  explicit Adam(SolverSettings settings) : settings_(std::move(settings)) {}
+  std::string name() const override { return "adam"; }
+  Solution solve(const Objective& objective, const torch::Tensor& start) const override;
+
+ private:
+  SolverSettings settings_;
+};
+
+}  // namespace preimage::solvers

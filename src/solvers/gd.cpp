@@ -1,0 +1,22 @@
+#include "solvers/gd.h"
+
+#include <spdlog/spdlog.h>
+
+#include "solvers/first_order_loop.h"
+
+namespace preimage::solvers {
+
+Solution GradientDescent::solve(const Objective& objective, const torch::Tensor& start) const {
+  const double tau = settings_.learning_rate;
+  auto s = detail::first_order_loop(objective, start, settings_,
+                                    [tau](const torch::Tensor&, const torch::Tensor& y,
+                                          const torch::Tensor& g, int64_t) { return y - tau * g; });
+  const auto capped =
+      (s.stop_reason == static_cast<int64_t>(StopReason::kMaxIterations)).sum().item<int64_t>();
+  if (capped > 0 && settings_.gradient_tolerance > 0)
+    spdlog::warn("gd: {} of {} images did not reach |grad| < {} in {} steps of tau = {}", capped,
+                 start.size(0), settings_.gradient_tolerance, settings_.max_iterations, tau);
+  return s;
+}
+
+}  // namespace preimage::solvers

@@ -1,0 +1,271 @@
+#include "solvers/grid.h"
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "util/error.h"
+
+namespace preimage::solvers {
+namespace {
+constexpr int64_t kDecodeChunk = 4096;  // grid points decoded together
+constexpr int64_t kImageChunk = 2048;   // images scored against the coarse grid together
+constexpr int64_t kWindowChunk = 256;   // images scored against the union of their windows
+constexpr double kMaxGridBytes = 2e9;   // decoded grid larger than this: refuse, hint a smaller n
+
+// The decoded grid and what the scores need of it.
+struct DecodedGrid {
+  torch::Tensor points;    // (G, L)
+  torch::Tensor feature;   // (G, P) sigmoid(D(g)) for squared error, D(g) for bernoulli
+  torch::Tensor constant;  // (G) sum_p penalty(feature) + prior (unmasked objectives)
+  double coefficient = 0;  // of (m z) . feature: -2 (squared error) or -1 (bernoulli)
+  LossKind kind = LossKind::kSquaredError;
+  double prior = 0;
+
+  torch::Tensor penalty(const torch::Tensor& f) const {
+    return kind == LossKind::kSquaredError ? f.square()
+                                           : torch::nn::functional::softplus(f);
+  }
+};
+
+DecodedGrid decode_grid(const Objective& objective, torch::Tensor points) {
+  DecodedGrid d;
+  d.points = std::move(points);
+  d.kind = objective.loss().kind;
+  d.prior = objective.loss().prior_weight;
+  d.coefficient = d.kind == LossKind::kSquaredError ? -2.0 : -1.0;
+  std::vector<torch::Tensor> parts;
+  for (int64_t g0 = 0; g0 < d.points.size(0); g0 += kDecodeChunk) {
+    auto logits = objective.engine().forward(
+        d.points.slice(0, g0, std::min(d.points.size(0), g0 + kDecodeChunk)));
+    parts.push_back(d.kind == LossKind::kSquaredError ? torch::sigmoid(logits) : logits);
+  }
+  d.feature = torch::cat(parts, 0);
+  d.constant = d.penalty(d.feature).sum(1);
+  if (d.prior > 0) d.constant.add_(d.points.square().sum(1), d.prior);
+  return d;
+}
+
+// Scores (C, U) of images `rows` against grid points `idx` (U), up to the per-image constant
+// m.z^2 (squared error; 0 for bernoulli).
+torch::Tensor scores(const Objective& objective, const torch::Tensor& weighted,
+                     const DecodedGrid& grid, const torch::Tensor& rows, const torch::Tensor& idx) {
+  auto f = grid.feature.index_select(0, idx);  // (U, P)
+  auto s = weighted.index_select(0, rows).mm(f.t()).mul_(grid.coefficient);
+  const auto& mask = objective.loss().mask;
+  if (mask.defined()) {
+    s.add_(mask.index_select(0, rows).mm(grid.penalty(f).t()));
+    if (grid.prior > 0)
+      s.add_(grid.points.index_select(0, idx).square().sum(1).mul(grid.prior).unsqueeze(0));
+  } else {
+    s.add_(grid.constant.index_select(0, idx).unsqueeze(0));
+  }
+  return s;
+}
+
+// The per-image constant that turns a score into the objective's value.
+torch::Tensor score_offset(const Objective& objective, const torch::Tensor& weighted) {
+  if (objective.loss().kind == LossKind::kBernoulli) return torch::zeros({weighted.size(0)});
+  return (weighted * objective.targets()).sum(1);  // m.z^2 (m is 0/1)
+}
+
+// Multi-index (.., L) <-> flat index of a row-major n^L grid.
+torch::Tensor multi_index(const torch::Tensor& flat, int64_t n, int64_t L) {
+  std::vector<torch::Tensor> axes(static_cast<size_t>(L));
+  auto rest = flat.clone();
+  for (int64_t i = L - 1; i >= 0; --i) {
+    axes[static_cast<size_t>(i)] = rest.remainder(n);
+    rest = rest.div(n, "floor");
+  }
+  return torch::stack(axes, -1);
+}
+torch::Tensor flat_index(const torch::Tensor& multi, int64_t n) {
+  auto flat = torch::zeros(multi.sizes().slice(0, multi.dim() - 1), torch::kInt64);
+  for (int64_t i = 0; i < multi.size(-1); ++i) flat = flat * n + multi.select(-1, i);
+  return flat;
+}
+// Offsets {-k..k}^L, (W, L).
+torch::Tensor offsets(int64_t k, int64_t L) {
+  return multi_index(torch::arange(static_cast<int64_t>(std::pow(2 * k + 1, L))), 2 * k + 1, L) - k;
+}
+// Flat indices of the windows of half-width k around `centers` (B, K) flat: (B, K * W),
+// clamped to the grid (clamped duplicates are harmless: they score the same point twice).
+torch::Tensor windows(const torch::Tensor& centers, int64_t n, int64_t L, int64_t k) {
+  auto multi = multi_index(centers, n, L).unsqueeze(-2) + offsets(k, L);  // (B, K, W, L)
+  return flat_index(multi.clamp(0, n - 1), n).view({centers.size(0), -1});
+}
+
+}  // namespace
+
+int64_t GridSearch::points_per_axis(const SolverSettings& settings, int64_t latent_dim) {
+  if (settings.grid_points > 0) return settings.grid_points;
+  return latent_dim <= 2 ? 201 : 41;
+}
+
+torch::Tensor GridSearch::make_grid(int64_t latent_dim, int64_t points, double radius) {
+  auto axis = torch::linspace(-radius, radius, points, torch::kFloat32);
+  std::vector<torch::Tensor> axes(static_cast<size_t>(latent_dim), axis);
+  auto mesh = torch::meshgrid(axes, "ij");
+  std::vector<torch::Tensor> cols;
+  for (auto& m : mesh) cols.push_back(m.reshape({-1}));
+  return torch::stack(cols, 1).contiguous();
+}
+
+GridSearch::Search GridSearch::search(const Objective& objective) const {
+  torch::NoGradGuard no_grad;
+  const int64_t L = objective.latent_dim();
+  require(L <= kMaxLatentDim,
+          fmt::format("grid search needs a latent dimension of at most {}, this decoder has {}",
+                      kMaxLatentDim, L),
+          "use a local method (gauss-newton, lbfgs) for larger latent spaces");
+  const int64_t n = points_per_axis(settings_, L);
+  require(n >= 2, fmt::format("grid search needs at least 2 points per axis, got {}", n));
+  const double bytes = std::pow(static_cast<double>(n), static_cast<double>(L)) *
+                       static_cast<double>(objective.engine().pixels()) * 4.0;
+  require(bytes <= kMaxGridBytes,
+          fmt::format("a grid of {}^{} points would take {:.1f} GB decoded", n, L, bytes / 1e9),
+          "lower --grid-points");
+  const auto& z = objective.targets();  // (B, P)
+  const auto dtype = z.scalar_type();
+  const auto grid = decode_grid(objective, make_grid(L, n, settings_.grid_radius).to(dtype));
+  const auto& mask = objective.loss().mask;
+  const auto weighted = mask.defined() ? z * mask : z;  // (B, P) m z
+  const int64_t B = z.size(0);
+
+  // 1. Coarse: every image against every kCoarseStride-th point per axis.
+  const int64_t stride = n > 2 * kCoarseStride ? kCoarseStride : 1;
+  auto coarse_axis = torch::arange(0, n, stride);
+  if (coarse_axis[-1].item<int64_t>() != n - 1)
+    coarse_axis = torch::cat({coarse_axis, torch::tensor({n - 1})});
+  const int64_t nc = coarse_axis.size(0);
+  const auto coarse_multi = multi_index(torch::arange(static_cast<int64_t>(std::pow(nc, L))), nc, L);
+  auto coarse = flat_index(coarse_axis.index_select(0, coarse_multi.view({-1})).view({-1, L}),
+                           n);  // (Gc) flat indices into the fine grid
+  const int64_t K = std::min<int64_t>(kCandidates, coarse.size(0));
+  auto candidates = torch::empty({B, K}, torch::kInt64);
+  for (int64_t b0 = 0; b0 < B; b0 += kImageChunk) {
+    auto rows = torch::arange(b0, std::min(B, b0 + kImageChunk));
+    auto top = std::get<1>(scores(objective, weighted, grid, rows, coarse).topk(K, 1, false));
+    candidates.index_copy_(0, rows, coarse.index_select(0, top.view({-1})).view({-1, K}));
+  }
+
+  // 2. Fine: windows around the candidates, images sorted by their best coarse point so that a
+  // chunk's windows overlap and one GEMM against their union scores them all.
+  auto win = windows(candidates, n, L, stride);  // (B, K * W)
+  auto order = std::get<1>(candidates.select(1, 0).sort());
+  auto best_idx = torch::empty({B}, torch::kInt64);
+  auto best_score = torch::empty({B}, dtype);
+  for (int64_t b0 = 0; b0 < B; b0 += kWindowChunk) {
+    auto rows = order.slice(0, b0, std::min(B, b0 + kWindowChunk));
+    auto own = win.index_select(0, rows);  // (C, K * W)
+    auto [uni, inverse] = at::_unique(own.view({-1}), /*sorted=*/false, /*return_inverse=*/true);
+    // Each image takes the best of its own windows only, so that its result does not depend on
+    // the images it is solved with (batched = alone).
+    auto member = torch::zeros({rows.size(0), uni.size(0)}, torch::kBool)
+                      .scatter_(1, inverse.view(own.sizes()), true);
+    auto [value, at] = scores(objective, weighted, grid, rows, uni)
+                           .masked_fill_(member.logical_not(),
+                                         std::numeric_limits<double>::infinity())
+                           .min(1);
+    best_idx.index_copy_(0, rows, uni.index_select(0, at));
+    best_score.index_copy_(0, rows, value);
+  }
+  Search out;
+  out.points = grid.points.index_select(0, best_idx);
+  out.loss = best_score + score_offset(objective, weighted);
+
+  // 3. A quadratic through the 3^L scores around the best point (per image, gathered).
+  auto nb = windows(best_idx.unsqueeze(1), n, L, 1);  // (B, 3^L)
+  auto nb_scores = torch::empty(nb.sizes(), dtype);
+  for (int64_t b0 = 0; b0 < B; b0 += kImageChunk) {
+    const int64_t b1 = std::min(B, b0 + kImageChunk);
+    auto idx = nb.slice(0, b0, b1);
+    auto f = grid.feature.index_select(0, idx.reshape({-1})).view({idx.size(0), idx.size(1), -1});
+    auto s = torch::bmm(f, weighted.slice(0, b0, b1).unsqueeze(2)).squeeze(2) * grid.coefficient;
+    if (mask.defined()) {
+      s += torch::bmm(grid.penalty(f), mask.slice(0, b0, b1).unsqueeze(2)).squeeze(2);
+      if (grid.prior > 0)
+        s += grid.points.index_select(0, idx.reshape({-1})).square().sum(1).view(idx.sizes()) *
+             grid.prior;
+    } else {
+      s += grid.constant.index_select(0, idx.reshape({-1})).view(idx.sizes());
+    }
+    nb_scores.slice(0, b0, b1).copy_(s);
+  }
+  // Finite differences on the 3^L stencil (index = sum_i (o_i + 1) 3^(L-1-i)).
+  const double h = 2 * settings_.grid_radius / static_cast<double>(n - 1);
+  auto at = [&](std::vector<int64_t> o) {
+    int64_t k = 0;
+    for (int64_t v : o) k = k * 3 + v + 1;
+    return nb_scores.select(1, k);
+  };
+  auto grad = torch::empty({B, L}, dtype);
+  auto hess = torch::empty({B, L, L}, dtype);
+  const std::vector<int64_t> zero(static_cast<size_t>(L), 0);
+  auto f0 = at(zero);
+  for (int64_t i = 0; i < L; ++i) {
+    auto plus = zero, minus = zero;
+    plus[static_cast<size_t>(i)] = 1;
+    minus[static_cast<size_t>(i)] = -1;
+    grad.select(1, i).copy_((at(plus) - at(minus)) / (2 * h));
+    hess.select(1, i).select(1, i).copy_((at(plus) - 2 * f0 + at(minus)) / (h * h));
+    for (int64_t j = i + 1; j < L; ++j) {
+      auto pp = zero, pm = zero, mp = zero, mm = zero;
+      pp[i] = 1, pp[j] = 1, pm[i] = 1, pm[j] = -1, mp[i] = -1, mp[j] = 1, mm[i] = -1, mm[j] = -1;
+      auto c = (at(pp) - at(pm) - at(mp) + at(mm)) / (4 * h * h);
+      hess.select(1, i).select(1, j).copy_(c);
+      hess.select(1, j).select(1, i).copy_(c);
+    }
+  }
+  auto [chol, info] = at::linalg_cholesky_ex(hess);
+  auto convex = info.eq(0);  // positive definite: the quadratic has a minimum
+  auto step = torch::cholesky_solve(-grad.unsqueeze(2), chol).squeeze(2);
+  step = torch::where(convex.unsqueeze(1).logical_and(torch::isfinite(step)), step,
+                      torch::zeros_like(step));
+  out.quadratic = out.points + step.clamp(-h, h);  // stay within the stencil
+  return out;
+}
+
+std::pair<torch::Tensor, torch::Tensor> GridSearch::best_grid_points(
+    const Objective& objective) const {
+  auto s = search(objective);
+  return {s.points, s.loss};
+}
+
+Solution GridSearch::solve(const Objective& objective, const torch::Tensor& start) const {
+  torch::NoGradGuard no_grad;
+  auto found = search(objective);
+  const int64_t B = start.size(0);
+  auto points = found.points, loss = found.loss;
+  if (settings_.refine != "none") {
+    // The quadratic's minimiser, evaluated: kept where better than the grid point.
+    auto q_loss = objective.value(found.quadratic);
+    auto better = q_loss < loss;
+    points = torch::where(better.unsqueeze(1), found.quadratic, points);
+    loss = torch::where(better, q_loss, loss);
+  }
+  Solution s;
+  if (settings_.refine == "none" || settings_.refine == "quadratic") {
+    s.latents = points;
+    s.final_loss = loss;
+    s.iterations = torch::zeros({B}, torch::kInt64);
+    s.stop_reason =
+        torch::full({B}, static_cast<int64_t>(StopReason::kGlobalSearch), torch::kInt64);
+    s.left_box = detail::outside_box(points, settings_.box_radius);
+    s.curves = detail::make_curves(settings_.curve_images, 0);
+    detail::record_curve(s.curves, settings_.curve_images, loss, 0);
+  } else {
+    require(settings_.refine != "grid", "grid cannot refine with itself");
+    s = make_solver(settings_.refine, settings_)->solve(objective, points);
+  }
+  // The reference stays the caller's start (the encoder's point, as the thesis's delta).
+  s.initial_loss = objective.value(start);
+  auto worse = s.final_loss > s.initial_loss;
+  s.latents = torch::where(worse.unsqueeze(1), start, s.latents);
+  s.final_loss = torch::where(worse, s.initial_loss, s.final_loss);
+  s.diagnostics["far_from_start"] = (s.latents - start).norm(2, 1) > kFarFromStart;
+  return s;
+}
+
+}  // namespace preimage::solvers

@@ -1,0 +1,52 @@
+#pragma once
+// Global search for small latent dimensions (L <= 3). The grid over the box [-r, r]^L (n points
+// per axis) is decoded once; every (image, grid point) pair is scored with matrix products
+//   squared error: |m(z - s)|^2 = m.z^2 - 2 (m z) . s + m . s^2      (s = sigmoid(D(g)))
+//   bernoulli:     sum m (softplus(l) - z l) = -(m z) . l + m . softplus(l)   (l = D(g))
+// (no per-image loop), coarse to fine so that the cost stays a few GEMMs:
+//   1. every image against the coarse sub-grid (every `kCoarseStride`-th point per axis), one GEMM;
+//   2. each image's `kCandidates` best coarse points, refined on the fine points of the window
+//      around them; images sorted by their best coarse point share windows, so a chunk of them is
+//      scored against the union of its windows with one more GEMM;
+//   3. a quadratic fitted to the 3^L fine scores around the best point, its minimiser evaluated
+//      with one decoder pass (kept when better): sub-grid accuracy at the cost of one forward.
+// Then `refine` (a local method: lbfgs, gauss-newton, ...) runs from there, or "quadratic" stops
+// after step 3, "none" after step 2. The safeguard keeps the start when that is better, and
+// `far_from_start` flags solutions more than 0.5 from the start (another basin than the start's:
+// the thesis's image 2168, a 7 decoded as a 1).
+#include "solvers/solver.h"
+
+namespace preimage::solvers {
+
+class GridSearch : public Solver {
+ public:
+  explicit GridSearch(SolverSettings settings) : settings_(std::move(settings)) {}
+  std::string name() const override { return "grid"; }
+  Solution solve(const Objective& objective, const torch::Tensor& start) const override;
+
+  struct Search {
+    torch::Tensor points;     // (B, L) best fine grid point of each image
+    torch::Tensor loss;       // (B) its objective value (from the scores: no extra decoder pass)
+    torch::Tensor quadratic;  // (B, L) minimiser of the local quadratic fit (= points where none)
+  };
+  // Steps 1-3 above without evaluating the quadratic minimiser.
+  Search search(const Objective& objective) const;
+  // The best grid point of each image (B, L) and its loss (B): steps 1-2.
+  std::pair<torch::Tensor, torch::Tensor> best_grid_points(const Objective& objective) const;
+  // The grid itself: (n^L, L), row-major over the axes.
+  static torch::Tensor make_grid(int64_t latent_dim, int64_t points, double radius);
+  // Points per axis when settings.grid_points is 0 (automatic): 201 for L <= 2 (spacing 0.04
+  // over [-4, 4]), 41 for L = 3 (69k points).
+  static int64_t points_per_axis(const SolverSettings& settings, int64_t latent_dim);
+
+  static constexpr int64_t kMaxLatentDim = 3;  // n^L grid points: beyond 3 the grid explodes
+  static constexpr int64_t kCoarseStride = 4;  // coarse sub-grid: every 4th point per axis
+  static constexpr int64_t kCandidates = 2;    // coarse points refined per image
+  // A solution farther than this from its start is flagged far_from_start (another basin).
+  static constexpr double kFarFromStart = 0.5;
+
+ private:
+  SolverSettings settings_;
+};
+
+}  // namespace preimage::solvers
