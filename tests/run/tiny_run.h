@@ -12,14 +12,20 @@
 namespace preimage::test_support {
 
 // A run folder with a narrow VAE (1 epoch on 512 images), 120 images encoded and inverted with
-// gauss-newton.
+// gauss-newton (train, encode, invert: the steps `run` chains).
 inline const std::filesystem::path& tiny_run() {
   static const std::filesystem::path dir = [] {
     auto d = fresh_dir("run_cli_tiny") / "run";
-    auto r = run_cli("run --out " + d.string() + " --data-dir " + PREIMAGE_DATA_DIR +
-                     " --train-images 512 --eval-images none --images 120 --epochs 1"
-                     " --hidden-width 48 --batch-size 64 --method gauss-newton --no-report --quiet");
-    EXPECT_EQ(r.status, 0) << r.output;
+    const std::string data = std::string(" --data-dir ") + PREIMAGE_DATA_DIR;
+    for (const auto& args :
+         {"train --out " + d.string() + data +
+              " --train-images 512 --eval-images none --epochs 1 --hidden-width 48"
+              " --batch-size 64 --quiet",
+          "encode " + d.string() + data + " --images 120 --quiet",
+          "invert " + d.string() + " --method gauss-newton --quiet"}) {
+      auto r = run_cli(args);
+      EXPECT_EQ(r.status, 0) << args << "\n" << r.output;
+    }
     return d;
   }();
   return dir;
