@@ -3,12 +3,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cli/analyze_options.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "model/checkpoint.h"
 #include "solvers/solver.h"
 #include "pipeline/encode_step.h"
 #include "pipeline/invert_step.h"
+#include "pipeline/report_step.h"
 #include "pipeline/summary.h"
 #include "pipeline/train_step.h"
 #include "util/atomic_file.h"
@@ -21,6 +23,9 @@ struct RunConfig {
   std::string images = "5000";       // images to encode and invert (thesis: the first 5000)
   std::string model;                 // an existing checkpoint to use instead of training
   bool retrain = false;              // train even if the run folder has a matching model
+  bool no_analyze = false;           // skip `analyze` (analysis.json) at the end
+  analysis::AnalyzeConfig analyze;   // its settings (classifier, bonus models, ...)
+  bool no_report = false;            // skip the figures and report.html at the end
   std::string preset = "fast";
   std::string loss = "squared-error";
   pipeline::TrainStep train;
@@ -59,6 +64,7 @@ void execute(RunConfig& cfg, CLI::App& cmd) {
   auto run = run::RunFolder::create(cfg.out);
   const auto n_train = data::dataset_size(cfg.train.data);
   data::resolve_range(data::parse_range(cfg.images), n_train, cfg.train.data.source);
+  if (!cfg.no_report) pipeline::require_report_tools();
 
   const nlohmann::json config = {{"out", cfg.out},
                                  {"images", cfg.images},
@@ -67,9 +73,7 @@ void execute(RunConfig& cfg, CLI::App& cmd) {
                                  {"train", t.to_json()},
                                  {"vae", cfg.train.vae.to_json()},
                                  {"invert", cfg.invert.request.settings.to_json()},
-                                 {"methods", cfg.methods.empty()
-                                                 ? std::vector<std::string>{cfg.invert.request.method}
-                                                 : cfg.methods},
+                                 {"methods", cfg.methods.empty() ? std::vector<std::string>{cfg.invert.request.method} : cfg.methods},
                                  {"loss", cfg.loss}};
   print_config("run", config);
   run.manifest()["run_config"] = config;
@@ -110,6 +114,8 @@ void execute(RunConfig& cfg, CLI::App& cmd) {
   const auto summary = pipeline::summarize(run);
   util::write_file_atomic(run.path() / "summary.json", summary.dump(2) + "\n");
   pipeline::print_summary(summary);
+  if (!cfg.no_analyze) run_analysis(run, cfg.analyze);
+  if (!cfg.no_report) pipeline::print_report_output(pipeline::write_report(run, {}));
 }
 
 }  // namespace
@@ -135,9 +141,15 @@ void add_run_command(CLI::App& app) {
       ->capture_default_str();
   add_invert_options(*cmd, cfg->invert, cfg->loss);
   cmd->add_option("--methods", cfg->methods,
-                  "Several inversion methods, run in turn (e.g. adafactor,lbfgs,grid)")
+                  "Several inversion methods, one after another, e.g. adafactor,lbfgs,grid "
+                  "(default: --method)")
       ->delimiter(',')
       ->check(CLI::IsMember(solvers::solver_names()));
+  cmd->add_flag("--no-report", cfg->no_report,
+                "Skip the figures and the report (preimage report RUN writes them later)");
+  cmd->add_flag("--no-analyze", cfg->no_analyze,
+                "Skip the analysis (preimage analyze RUN writes analysis.json later)");
+  add_analyze_options(*cmd, cfg->analyze);
   cmd->callback([cfg, cmd] { execute(*cfg, *cmd); });
 }
 

@@ -8,6 +8,8 @@ void add_train_command(CLI::App& app);   // cmd_train.cpp
 void add_encode_command(CLI::App& app);  // cmd_encode.cpp
 void add_invert_command(CLI::App& app);  // cmd_invert.cpp
 void add_run_command(CLI::App& app);     // cmd_run.cpp
+void add_analyze_command(CLI::App& app); // cmd_analyze.cpp (also train-classifier)
+void add_report_command(CLI::App& app);  // cmd_report.cpp
 void add_bench_command(CLI::App& app);   // cmd_bench.cpp
 void add_merge_command(CLI::App& app);   // cmd_merge.cpp
 void add_complete_command(CLI::App& app);       // cmd_complete.cpp

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("[%H:%M:%S] %v");
 
   cli::add_run_command(app);
+  cli::add_analyze_command(app);
+  cli::add_report_command(app);
   cli::add_train_command(app);
   cli::add_encode_command(app);
   cli::add_invert_command(app);

@@ -26,11 +26,12 @@ inline CliResult run_cli(const std::string& args) {
   return r;
 }
 
-// A tiny but real configuration: real MNIST images, a narrow VAE, one short epoch.
+// A tiny but real configuration: real MNIST images, a narrow VAE, one short epoch, and for the
+// analysis a classifier trained one epoch on 2000 images.
 inline std::string tiny_run_flags() {
   return std::string("--data-dir ") + PREIMAGE_DATA_DIR +
          " --train-images 512 --eval-images 200 --images 200 --epochs 1 --hidden-width 64"
-         " --batch-size 64 --quiet";
+         " --batch-size 64 --classifier-train-images 2000 --classifier-epochs 1 --quiet";
 }
 
 }  // namespace preimage::test_support

@@ -1,0 +1,136 @@
+// The thesis's classifier (shapes, checkpoints, a short real training) and the bonus models'
+// regression training.
+#include <gtest/gtest.h>
+
+#include "../test_helpers.h"
+#include "analysis/bonus_models.h"
+#include "analysis/classifier_source.h"
+#include "model/bonus.h"
+#include "model/checkpoint.h"
+#include "model/classifier.h"
+#include "train/bonus_trainer.h"
+#include "train/classifier_trainer.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+using namespace preimage;
+using test_support::contains;
+
+namespace {
+int64_t parameter_count(torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Classifier, ArchitectureShapes) {
+  model::Classifier net;
+  EXPECT_EQ(net->flat_features(), 576);  // 28 -> 26 -> 13 -> 11 -> 5 -> 3; 3 * 3 * 64
+  // Keras's summary of this network on 28x28x1: 320 + 18496 + 36928 + 36928 + 650.
+  EXPECT_EQ(parameter_count(*net), 93322);
+  auto logits = net->forward(torch::rand({5, 784}));
+  EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{5, 10}));
+  EXPECT_EQ(net->forward(torch::rand({2, 1, 28, 28})).sizes(), (std::vector<int64_t>{2, 10}));
+  auto classes = net->predict(torch::rand({7, 784}), /*batch_size=*/3);
+  EXPECT_EQ(classes.sizes(), (std::vector<int64_t>{7}));
+  EXPECT_EQ(classes.scalar_type(), torch::kInt64);
+}
+
+TEST(Classifier, CheckpointRoundTripAndMismatch) {
+  const auto dir = test_support::fresh_dir("classifier_ckpt");
+  torch::manual_seed(0);
+  model::Classifier net;
+  model::save_checkpoint(*net, net->config().to_json(), {{"data", "mnist"}}, dir / "c.pt");
+  auto loaded = model::load_classifier(dir / "c.pt");
+  auto x = torch::rand({3, 784});
+  EXPECT_TRUE(torch::allclose(net->forward(x), loaded->forward(x)));
+
+  // A VAE checkpoint given as the classifier.
+  model::VaeConfig vc;
+  vc.hidden_width = 8;
+  model::Vae vae(vc);
+  model::save_checkpoint(*vae, vc.to_json(), {}, dir / "vae.pt");
+  const auto msg = error_of([&] { model::load_classifier(dir / "vae.pt"); });
+  EXPECT_TRUE(contains(msg, "not the classifier")) << msg;
+  EXPECT_TRUE(contains(msg, "vae.pt")) << msg;
+
+  // A classifier of another image size loaded as the 28x28 one.
+  model::Classifier small(model::ClassifierConfig{20, 20, 10});
+  model::save_checkpoint(*small, small->config().to_json(), {}, dir / "small.pt");
+  const auto msg2 = error_of([&] { model::load_checkpoint(*net, net->config().to_json(), dir / "small.pt"); });
+  EXPECT_TRUE(contains(msg2, "small.pt") && contains(msg2, "expected")) << msg2;
+
+  const auto msg3 = error_of([&] { model::load_classifier(dir / "missing.pt"); });
+  EXPECT_TRUE(contains(msg3, "missing.pt")) << msg3;
+}
+
+TEST(Classifier, LearnsFromAFewThousandImages) {
+  util::Progress::set_enabled(false);
+  data::DataSpec spec;
+  spec.data_dir = PREIMAGE_DATA_DIR;
+  const auto train_set = data::load_dataset(spec, data::parse_range("2000"));
+  spec.split = "test";
+  const auto test_set = data::load_dataset(spec, data::parse_range("1000"));
+  torch::manual_seed(0);
+  model::Classifier net;
+  train::ClassifierTrainConfig cfg;
+  cfg.epochs = 2;
+  cfg.batch_size = 32;
+  auto logs = train::train_classifier(net, train_set, &test_set, cfg);
+  ASSERT_EQ(logs.size(), 2u);
+  EXPECT_LT(logs[1].train_loss, logs[0].train_loss);
+  EXPECT_GT(logs.back().test_accuracy, 0.90) << "2 epochs on 2000 binarized images";
+  EXPECT_DOUBLE_EQ(train::classifier_accuracy(net, test_set), logs.back().test_accuracy);
+}
+
+TEST(Classifier, MissingCheckpointWithoutTrainingIsAnError) {
+  analysis::ClassifierJob job;
+  job.out = test_support::fresh_dir("classifier_missing") / "none.pt";
+  const auto msg = error_of([&] { analysis::load_or_train_classifier(job, false, "mnist"); });
+  EXPECT_TRUE(contains(msg, "none.pt") && contains(msg, "does not exist")) << msg;
+}
+
+TEST(BonusModels, RegressionReducesMseOnASyntheticMap) {
+  util::Progress::set_enabled(false);
+  // y = A x + b, a map a 2-64-64-2 network learns quickly.
+  torch::manual_seed(1);
+  auto x = torch::randn({500, 2});
+  auto a = torch::tensor({1.5f, -0.5f, 0.3f, 2.0f}).view({2, 2});
+  auto y = x.mm(a) + torch::tensor({0.2f, -1.0f});
+  model::Mlp net(model::bonus_shape(2));
+  const double before = train::regression_mse(net, x, y);
+  train::RegressionConfig cfg;
+  cfg.epochs = 20;
+  auto logs = train::train_regression(net, x, y, cfg);
+  ASSERT_EQ(logs.size(), 20u);
+  EXPECT_LT(logs.back().validation_mse, before / 20) << "before " << before;
+  EXPECT_LT(logs.back().train_mse, logs.front().train_mse);
+  EXPECT_EQ(train::training_rows(500, 0.2), 400);  // Keras: the last 20% held out
+  EXPECT_EQ(train::training_rows(10, 0.25), 8);    // floor(2.5) = 2 held out
+}
+
+TEST(BonusModels, FitsMbAndMaWithOneSplit) {
+  util::Progress::set_enabled(false);
+  torch::manual_seed(2);
+  auto mt = torch::randn({50, 2}), images = torch::rand({50, 16});
+  auto mn = mt * 1.1;
+  analysis::BonusConfig cfg;
+  cfg.latent.epochs = 3;
+  cfg.image.epochs = 2;
+  auto b = analysis::fit_bonus_models(mt, mn, images, cfg);
+  EXPECT_EQ(b.train_rows, 40);
+  EXPECT_EQ(b.mb.sizes(), (std::vector<int64_t>{50, 2}));
+  EXPECT_EQ(b.ma.sizes(), (std::vector<int64_t>{50, 2}));
+  EXPECT_EQ(b.report["MB"]["architecture"]["width"], 64);
+  EXPECT_EQ(b.report["MA"]["train"]["validation_split"], 0.2);
+  EXPECT_EQ(b.report["MB"]["log"].size(), 3u);
+}
