@@ -77,4 +77,8 @@ std::string right_out_of(int64_t right, int64_t total) {
   return fmt::format("right {} out of {} ({:.2f}%)", right, total, 100.0 * rate(right, total));
 }
 
+std::string share_of(int64_t count, int64_t total) {
+  return fmt::format("{} out of {} ({:.2f}%)", count, total, 100.0 * rate(count, total));
+}
+
 }  // namespace preimage::analysis

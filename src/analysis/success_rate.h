@@ -41,5 +41,7 @@ torch::Tensor classify_decoded(const DecodeFn& decode, const ClassifyFn& classif
 
 // "right 4521 out of 5000 (90.42%)", the thesis's wording.
 std::string right_out_of(int64_t right, int64_t total);
+// "N out of M (P%)": a share that is no success count (e.g. positive dot products).
+std::string share_of(int64_t count, int64_t total);
 
 }  // namespace preimage::analysis

@@ -263,7 +263,7 @@ void print_vectors(const Json& a, const std::vector<std::string>& spaces) {
   for (const auto& s : spaces) {
     if (!a["vector_analysis"].contains(s)) continue;
     const auto& v = a["vector_analysis"][s];
-    row(join({s, right_out_of(v["positive"], v["images"]), num(v["mean_dot"], "{:.4g}"),
+    row(join({s, share_of(v["positive"], v["images"]), num(v["mean_dot"], "{:.4g}"),
               num(v["mean_cosine"], "{:.4f}"), num(v["mean_norm_v"], "{:.4g}"),
               v["file"].get<std::string>()}));
   }

@@ -755,6 +755,7 @@ void ReportBuilder::solver_comparison_section() {
   report::LinePlotOptions options;
   options.log_x = true;
   options.markers = true;
+  options.canvas.width = 1300;  // the legend's long method names take a third of the width
   const fs::path png = figures_ / "solver_comparison.png";
   report::line_plot(png, series,
                     {"Mean final loss against wall time", "wall time  [s] (log scale)",

@@ -146,9 +146,10 @@ void line_plot(const fs::path& png, const std::vector<Series>& series, const Lab
     }
     script += datablock(fmt::format("s{}", i), {x, y});
     // After ten colours, dashes tell the series apart.
-    plot += fmt::format("{}$s{} using 1:2 with {} lw 2 lc rgb {} dt {} pt 7 ps 0.6 title {}",
+    plot += fmt::format("{}$s{} using 1:2 with {} lw 2 lc rgb {} dt {} pt 7 ps {} title {}",
                         plot.size() > 5 ? ", " : "", i, options.markers ? "linespoints" : "lines",
-                        colour(kPalette[i % 10]), 1 + i / 10, gnuplot_string(s.name));
+                        colour(kPalette[i % 10]), 1 + i / 10, options.markers ? 1.5 : 0.6,
+                        gnuplot_string(s.name));
   }
   require_some_point(any, png);
   if (options.log_x) script += log_axis("x", x_range.lo, x_range.hi);
@@ -325,7 +326,7 @@ void bar_chart(const fs::path& png, const std::vector<std::string>& categories,
         fmt::format("bar chart '{}': no categories or no series", png.string()));
   }
   bool with_errors = false;
-  bool all_non_negative = true;
+  bool all_non_negative = true, all_non_positive = true;  // the bars start at 0: keep it in range
   for (const BarSeries& s : series) {
     check_same_length(categories.size(), s.values.size(),
                       fmt::format("bar chart series '{}' categories and values", s.name));
@@ -338,6 +339,9 @@ void bar_chart(const fs::path& png, const std::vector<std::string>& categories,
       const double err = s.errors.empty() ? 0.0 : s.errors[i];
       if (std::isfinite(s.values[i]) && s.values[i] - (std::isfinite(err) ? err : 0.0) < 0) {
         all_non_negative = false;
+      }
+      if (std::isfinite(s.values[i]) && s.values[i] + (std::isfinite(err) ? err : 0.0) > 0) {
+        all_non_positive = false;
       }
     }
   }
@@ -364,6 +368,8 @@ void bar_chart(const fs::path& png, const std::vector<std::string>& categories,
   if (categories.size() > 12) script += "set xtics rotate by -45\n";
   if (all_non_negative)
     script += "set yrange [0:*]\n";
+  else if (all_non_positive)
+    script += "set yrange [*:0]\n";
   else
     script += "set xzeroaxis lt -1\n";
   const bool legend = series.size() > 1;
