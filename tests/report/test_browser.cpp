@@ -19,8 +19,7 @@ class BrowserTest : public testing::ScratchTest {
  protected:
   void SetUp() override {
     if (!browser_available()) {
-      GTEST_SKIP()
-          << "chromium is not installed (scripts/setup.sh installs it): browser check skipped";
+      FAIL() << "chromium is not installed (scripts/setup.sh installs it): these tests need it";
     }
     ScratchTest::SetUp();
   }
