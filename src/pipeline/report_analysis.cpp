@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "analysis/success_rate.h"
 #include "util/atomic_file.h"
 
 namespace preimage::pipeline {
@@ -76,12 +77,10 @@ std::string vector_str(const json& v) {
   return "[" + s + "]";
 }
 
-// "right N out of M (P%)", the thesis's way of giving a success rate.
+// "right N out of M (P%)", the thesis's way of giving a success rate (as `analyze` prints it).
 std::string right_out_of(const json* c) {
   if (c == nullptr || !c->contains("right") || !c->contains("total")) return "";
-  const double rate = c->value("rate", 0.0);
-  return fmt::format("right {} out of {} ({:.2f}%)", (*c)["right"].get<int64_t>(),
-                     (*c)["total"].get<int64_t>(), 100 * rate);
+  return analysis::right_out_of((*c)["right"].get<int64_t>(), (*c)["total"].get<int64_t>());
 }
 
 // A test result "statistic (p = ...)", or why it is missing.

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <string>
 
+#include <gtest/gtest.h>
+
 namespace preimage::test_support {
 
 struct CliResult {
@@ -24,6 +26,13 @@ inline CliResult run_cli(const std::string& args) {
   const int raw = ::pclose(pipe);
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
   return r;
+}
+
+// The command failed (non-zero exit) with a message containing `must_contain`.
+inline void expect_failure(const CliResult& r, const std::string& must_contain) {
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(must_contain), std::string::npos)
+      << "expected '" << must_contain << "' in:\n" << r.output;
 }
 
 // A tiny but real configuration: real MNIST images, a narrow VAE, one short epoch, and for the

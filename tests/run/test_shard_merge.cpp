@@ -9,15 +9,10 @@
 
 namespace fs = std::filesystem;
 using namespace preimage;
-using test_support::contains;
+using test_support::expect_failure;
 using test_support::run_cli;
 
 namespace {
-void expect_failure(const test_support::CliResult& r, const std::string& must_contain) {
-  EXPECT_NE(r.status, 0) << r.output;
-  EXPECT_TRUE(contains(r.output, must_contain)) << "expected '" << must_contain << "' in:\n"
-                                                << r.output;
-}
 std::string invert_shard(const fs::path& run, const std::string& shard, const fs::path& out,
                          const std::string& extra = "") {
   return "invert " + run.string() + " --method gauss-newton --quiet --shard " + shard +
