@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "pipeline/threads.h"
+#include "util/allocator.h"
 #include "util/build_config.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -13,6 +14,7 @@
 int main(int argc, char** argv) {
   using namespace preimage;
   pipeline::configure_threads();
+  util::keep_freed_memory();
   CLI::App app{
       "preimage " PREIMAGE_VERSION ": the empirical preimage of a generative decoder.\n"
       "Trains the thesis's VAE on MNIST, encodes images (latent space MT), inverts the decoder\n"

@@ -37,6 +37,7 @@ torch::Tensor DecoderEngine::backward(const Trace& trace, const torch::Tensor& g
 torch::Tensor DecoderEngine::jacobian(const Trace& trace) const {
   torch::NoGradGuard no_grad;
   const int64_t batch = trace.hidden.front().size(0), L = latent_dim_;
+  if (batch == 0) return torch::zeros({0, pixels_, L}, trace.hidden.front().options());
   // Tangents of the first hidden layer: W_0[:, k] masked by its ReLU, (B, L, H).
   torch::Tensor t = weights_[0].t().unsqueeze(0).expand({batch, L, weights_[0].size(0)});
   t = t * (trace.hidden[0] > 0).unsqueeze(1);

@@ -11,6 +11,8 @@ constexpr double kMinStep = 1e-6;         // a rejected step shorter than this: 
                                           // resolves latents of norm ~1 to about 1e-7)
 constexpr double kGrowth = 10, kShrink = 3;  // damping after a rejected / an accepted step
 constexpr double kDiagonalFloor = 1e-8;   // keeps diag(H) positive where a pixel saturates
+
+torch::Tensor row_dot(const torch::Tensor& a, const torch::Tensor& b) { return (a * b).sum(-1); }
 }  // namespace
 
 Solution GaussNewton::solve(const Objective& objective, const torch::Tensor& start) const {
@@ -20,27 +22,58 @@ Solution GaussNewton::solve(const Objective& objective, const torch::Tensor& sta
   auto grad = e.grad;  // (B, L) at the current points
   auto gn = e.gn;      // (B, L, L)
   auto damping = torch::full({start.size(0)}, kInitialDamping, start.options());
+  auto last_rejected = torch::zeros({start.size(0)}, torch::kBool);
   while (state.any_running()) {
     auto rows = state.running_rows();
     auto g = grad.index_select(0, rows);
     auto H = gn.index_select(0, rows);
     auto mu = damping.index_select(0, rows);
+    auto f_old = state.f().index_select(0, rows);
     auto diag = H.diagonal(0, 1, 2).clamp_min(kDiagonalFloor);
     auto A = H + torch::diag_embed(diag * mu.unsqueeze(1));
     auto step = torch::linalg::solve(A, -g.unsqueeze(2), /*left=*/true).squeeze(2);
-    auto y_try = state.y().index_select(0, rows) + step;
-    auto trial = objective.restrict_to(rows).evaluate(y_try, true, true);
-    auto f_old = state.f().index_select(0, rows);
-    auto better = trial.value < f_old;
+
+    // The model's own verdict: when even the decrease it predicts for this step is below the
+    // relative tolerance, no step can make a change that counts. Stop without a trial.
+    if (settings_.relative_tolerance > 0) {
+      auto predicted =
+          -(row_dot(g, step) + 0.5 * row_dot(step, H.bmm(step.unsqueeze(2)).squeeze(2)));
+      auto negligible = predicted <= settings_.relative_tolerance * f_old.abs();
+      auto after_rejection = last_rejected.index_select(0, rows);
+      state.stop(rows.masked_select(negligible.logical_and(after_rejection)),
+                 StopReason::kNoDescent);
+      state.stop(rows.masked_select(negligible.logical_and(after_rejection.logical_not())),
+                 StopReason::kRelativeChange);
+      auto go = negligible.logical_not().nonzero().view({-1});
+      if (go.numel() < rows.numel()) {
+        rows = rows.index_select(0, go);
+        g = g.index_select(0, go);
+        mu = mu.index_select(0, go);
+        f_old = f_old.index_select(0, go);
+        step = step.index_select(0, go);
+      }
+      if (rows.numel() == 0) {
+        state.end_iteration();
+        continue;
+      }
+    }
+
+    // Trial points: one forward pass; derivatives only where the step is accepted.
+    auto sub = objective.restrict_to(rows);
+    auto trial = sub.decode(state.y().index_select(0, rows) + step);
+    auto f_try = sub.value(trial);
+    auto better = f_try < f_old;
     auto better_idx = better.nonzero().view({-1});
     auto accepted = rows.index_select(0, better_idx);
-    state.move(accepted, y_try.index_select(0, better_idx), trial.value.index_select(0, better_idx));
-    grad.index_copy_(0, accepted, trial.grad.index_select(0, better_idx));
-    gn.index_copy_(0, accepted, trial.gn.index_select(0, better_idx));
+    auto derivatives =
+        sub.restrict_to(better_idx).evaluate(trial.select(better_idx), true, true);
+    state.move(accepted, trial.y.index_select(0, better_idx), derivatives.value);
+    grad.index_copy_(0, accepted, derivatives.grad);
+    gn.index_copy_(0, accepted, derivatives.gn);
     damping.index_copy_(0, rows,
                         torch::where(better, (mu / kShrink).clamp_min(kMinDamping), mu * kGrowth));
-    state.check_convergence(accepted, f_old.index_select(0, better_idx),
-                            trial.grad.index_select(0, better_idx));
+    last_rejected.index_copy_(0, rows, better.logical_not());
+    state.check_convergence(accepted, f_old.index_select(0, better_idx), derivatives.grad);
     auto tiny_rejected = better.logical_not().logical_and(step.norm(2, 1) < kMinStep);
     auto hopeless = rows.masked_select(
         tiny_rejected.logical_or(damping.index_select(0, rows) > kMaxDamping));

@@ -8,14 +8,12 @@
 #include "util/error.h"
 
 namespace preimage::solvers {
-namespace {
-constexpr int64_t kDecodeChunk = 4096;  // grid points decoded together
-constexpr int64_t kImageChunk = 2048;   // images scored against the coarse grid together
-constexpr int64_t kWindowChunk = 256;   // images scored against the union of their windows
-constexpr double kMaxGridBytes = 2e9;   // decoded grid larger than this: refuse, hint a smaller n
 
 // The decoded grid and what the scores need of it.
 struct DecodedGrid {
+  const DecoderEngine* engine = nullptr;  // with n, radius, kind, prior: what it was made from
+  int64_t n = 0;
+  double radius = 0;
   torch::Tensor points;    // (G, L)
   torch::Tensor feature;   // (G, P) sigmoid(D(g)) for squared error, D(g) for bernoulli
   torch::Tensor constant;  // (G) sum_p penalty(feature) + prior (unmasked objectives)
@@ -27,11 +25,26 @@ struct DecodedGrid {
     return kind == LossKind::kSquaredError ? f.square()
                                            : torch::nn::functional::softplus(f);
   }
+  bool made_for(const Objective& objective, int64_t points, double box) const {
+    return engine == &objective.engine() && n == points && radius == box &&
+           kind == objective.loss().kind && prior == objective.loss().prior_weight &&
+           this->points.scalar_type() == objective.targets().scalar_type();
+  }
 };
 
-DecodedGrid decode_grid(const Objective& objective, torch::Tensor points) {
+namespace {
+constexpr int64_t kDecodeChunk = 4096;  // grid points decoded together
+constexpr int64_t kImageChunk = 2048;   // images scored against the coarse grid together
+constexpr int64_t kWindowChunk = 256;   // images scored against the union of their windows
+constexpr double kMaxGridBytes = 2e9;   // decoded grid larger than this: refuse, hint a smaller n
+
+DecodedGrid decode_grid(const Objective& objective, int64_t n, double radius) {
   DecodedGrid d;
-  d.points = std::move(points);
+  d.engine = &objective.engine();
+  d.n = n;
+  d.radius = radius;
+  d.points = GridSearch::make_grid(objective.latent_dim(), n, radius)
+                 .to(objective.targets().scalar_type());
   d.kind = objective.loss().kind;
   d.prior = objective.loss().prior_weight;
   d.coefficient = d.kind == LossKind::kSquaredError ? -2.0 : -1.0;
@@ -128,7 +141,15 @@ GridSearch::Search GridSearch::search(const Objective& objective) const {
           "lower --grid-points");
   const auto& z = objective.targets();  // (B, P)
   const auto dtype = z.scalar_type();
-  const auto grid = decode_grid(objective, make_grid(L, n, settings_.grid_radius).to(dtype));
+  auto& cache = settings_.cache;
+  std::shared_ptr<const DecodedGrid> decoded;
+  if (cache && cache->grid && cache->grid->made_for(objective, n, settings_.grid_radius)) {
+    decoded = cache->grid;
+  } else {
+    decoded = std::make_shared<const DecodedGrid>(decode_grid(objective, n, settings_.grid_radius));
+    if (cache) cache->grid = decoded;
+  }
+  const DecodedGrid& grid = *decoded;
   const auto& mask = objective.loss().mask;
   const auto weighted = mask.defined() ? z * mask : z;  // (B, P) m z
   const int64_t B = z.size(0);
@@ -238,15 +259,15 @@ Solution GridSearch::solve(const Objective& objective, const torch::Tensor& star
   auto found = search(objective);
   const int64_t B = start.size(0);
   auto points = found.points, loss = found.loss;
-  if (settings_.refine != "none") {
-    // The quadratic's minimiser, evaluated: kept where better than the grid point.
-    auto q_loss = objective.value(found.quadratic);
-    auto better = q_loss < loss;
-    points = torch::where(better.unsqueeze(1), found.quadratic, points);
-    loss = torch::where(better, q_loss, loss);
-  }
   Solution s;
   if (settings_.refine == "none" || settings_.refine == "quadratic") {
+    if (settings_.refine == "quadratic") {
+      // The quadratic's minimiser, evaluated: kept where better than the grid point.
+      auto q_loss = objective.value(found.quadratic);
+      auto better = q_loss < loss;
+      points = torch::where(better.unsqueeze(1), found.quadratic, points);
+      loss = torch::where(better, q_loss, loss);
+    }
     s.latents = points;
     s.final_loss = loss;
     s.iterations = torch::zeros({B}, torch::kInt64);
@@ -257,7 +278,12 @@ Solution GridSearch::solve(const Objective& objective, const torch::Tensor& star
     detail::record_curve(s.curves, settings_.curve_images, loss, 0);
   } else {
     require(settings_.refine != "grid", "grid cannot refine with itself");
-    s = make_solver(settings_.refine, settings_)->solve(objective, points);
+    // The local method starts at the quadratic's minimiser (its first evaluation there costs
+    // no more than evaluating the quadratic alone); the grid point stays where it is better.
+    s = make_solver(settings_.refine, settings_)->solve(objective, found.quadratic);
+    auto grid_better = loss < s.final_loss;
+    s.latents = torch::where(grid_better.unsqueeze(1), points, s.latents);
+    s.final_loss = torch::where(grid_better, loss, s.final_loss);
   }
   // The reference stays the caller's start (the encoder's point, as the thesis's delta).
   s.initial_loss = objective.value(start);

@@ -25,9 +25,11 @@ Solution invert(const DecoderEngine& engine, const torch::Tensor& targets,
   std::unique_ptr<util::Progress> progress;
   if (request.show_progress)
     progress = std::make_unique<util::Progress>(request.method, n * cap, "img-it");
+  auto cache = std::make_shared<ChunkCache>();
   for (int64_t begin = 0; begin < n; begin += request.chunk_size) {
     const int64_t end = std::min(n, begin + request.chunk_size);
     SolverSettings settings = request.settings;
+    settings.cache = cache;
     int64_t running = end - begin, iteration = 0, reported = 0;
     if (progress) {
       settings.on_iteration = [&](int64_t now_running) {

@@ -28,22 +28,55 @@ torch::Tensor Objective::value_from_logits(const torch::Tensor& y,
 Evaluation Objective::evaluate(const torch::Tensor& y, bool need_grad,
                                bool need_gauss_newton) const {
   torch::NoGradGuard no_grad;
-  Trace trace;
-  const bool need_trace = need_grad || need_gauss_newton;
-  auto logits = engine_->forward(y, need_trace ? &trace : nullptr);
-  auto pl = pixel_loss(loss_.kind, logits, targets_, loss_.mask, need_grad, need_gauss_newton);
+  if (!need_grad && !need_gauss_newton) {
+    Evaluation e;
+    e.value = value_from_logits(y, engine_->forward(y));
+    return e;
+  }
+  return evaluate(decode(y), need_grad, need_gauss_newton);
+}
+
+DecodedPoints DecodedPoints::select(const torch::Tensor& rows) const {
+  DecodedPoints out;
+  out.y = y.index_select(0, rows);
+  out.logits = logits.index_select(0, rows);
+  for (const auto& h : trace.hidden) out.trace.hidden.push_back(h.index_select(0, rows));
+  return out;
+}
+
+DecodedPoints Objective::decode(const torch::Tensor& y) const {
+  torch::NoGradGuard no_grad;
+  DecodedPoints p;
+  p.y = y;
+  p.logits = engine_->forward(y, &p.trace);
+  return p;
+}
+
+torch::Tensor Objective::value(const DecodedPoints& points) const {
+  return value_from_logits(points.y, points.logits);
+}
+
+Evaluation Objective::evaluate(const DecodedPoints& points, bool need_grad,
+                               bool need_gauss_newton) const {
+  torch::NoGradGuard no_grad;
+  const auto& y = points.y;
+  auto pl = pixel_loss(loss_.kind, points.logits, targets_, loss_.mask, need_grad || need_gauss_newton,
+                       need_gauss_newton);
   Evaluation e;
   e.value = pl.value;
   if (loss_.prior_weight > 0) e.value = e.value + loss_.prior_weight * y.square().sum(1);
-  if (need_grad) {
-    e.grad = engine_->backward(trace, pl.g_logits);
-    if (loss_.prior_weight > 0) e.grad.add_(y, 2 * loss_.prior_weight);
-  }
+  torch::Tensor J;
   if (need_gauss_newton) {
-    auto J = engine_->jacobian(trace);                             // (B, P, L)
+    J = engine_->jacobian(points.trace);  // (B, P, L)
     e.gn = torch::bmm(J.transpose(1, 2), J * pl.curvature.unsqueeze(2));  // (B, L, L)
     if (loss_.prior_weight > 0)
       e.gn.add_(torch::eye(y.size(1), y.options()).unsqueeze(0), 2 * loss_.prior_weight);
+  }
+  if (need_grad || need_gauss_newton) {
+    // g = J^T dloss/dlogits: from the Jacobian when it is there, else one backward pass.
+    e.grad = J.defined() ? torch::bmm(pl.g_logits.unsqueeze(1), J).squeeze(1)
+                         : engine_->backward(points.trace, pl.g_logits);
+    if (loss_.prior_weight > 0) e.grad.add_(y, 2 * loss_.prior_weight);
   }
   return e;
 }

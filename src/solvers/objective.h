@@ -11,6 +11,15 @@
 
 namespace preimage::solvers {
 
+// Latents decoded with what differentiating there needs: a solver can decode trial points with
+// one forward pass and differentiate only those it accepts.
+struct DecodedPoints {
+  torch::Tensor y;       // (B, L)
+  torch::Tensor logits;  // (B, P)
+  Trace trace;
+  DecodedPoints select(const torch::Tensor& rows) const;  // the rows `rows` (int64) only
+};
+
 struct Evaluation {
   torch::Tensor value;  // (B)
   torch::Tensor grad;   // (B, L), if asked
@@ -35,6 +44,13 @@ class Objective {
   // The objective at `y` from logits (B, P) already decoded there (saves a decoder pass).
   torch::Tensor value_from_logits(const torch::Tensor& y, const torch::Tensor& logits) const;
   Evaluation evaluate(const torch::Tensor& y, bool need_grad, bool need_gauss_newton = false) const;
+
+  // One forward pass keeping the trace; then the value, or the derivatives, at those points.
+  // With the Gauss-Newton matrix the gradient comes from the Jacobian (no backward pass).
+  DecodedPoints decode(const torch::Tensor& y) const;
+  torch::Tensor value(const DecodedPoints& points) const;
+  Evaluation evaluate(const DecodedPoints& points, bool need_grad,
+                      bool need_gauss_newton = false) const;
 
   // An encoder for methods that need one; kept by restrict_to.
   void set_encoder(Encoder encoder) { encoder_ = std::move(encoder); }

@@ -28,6 +28,14 @@ enum class StopReason : int64_t {
 bool is_converged(StopReason reason);
 std::string stop_reason_name(StopReason reason);
 
+struct DecodedGrid;  // grid.cpp
+
+// What a method may keep between the chunks of one inversion (same decoder, same loss); invert()
+// shares one across its chunks. The grid is decoded once, not once per chunk.
+struct ChunkCache {
+  std::shared_ptr<const DecodedGrid> grid;
+};
+
 struct SolverSettings {
   int64_t max_iterations = 150;    // iteration cap (thesis: 150 Adafactor steps)
   double learning_rate = 1e-3;     // first-order methods' step size (thesis: Keras default 1e-3)
@@ -41,6 +49,8 @@ struct SolverSettings {
   double grid_radius = 4.0;        // grid: the box [-r, r]^L searched (the prior's bulk: 4 sigma)
   std::string refine = "lbfgs";    // grid: local method run from the best grid point, or
                                    // quadratic (a fitted quadratic only) or none
+  // Shared by the chunks of one inversion (see ChunkCache); empty: nothing kept.
+  std::shared_ptr<ChunkCache> cache;
   // Called after each iteration with the number of images still running (progress bars).
   std::function<void(int64_t)> on_iteration;
 

@@ -76,3 +76,31 @@ TEST(Jacobian, MatchesFiniteDifferencesAndGivesTheGaussNewtonMatrix) {
   auto expected = 2 * torch::bmm(Js.transpose(1, 2), Js);
   EXPECT_TRUE(torch::allclose(e.gn, expected, 1e-10, 1e-12));
 }
+
+// With the Gauss-Newton matrix the gradient comes from the Jacobian, otherwise from a backward
+// pass: the two must agree (mask and prior included), also on a subset of decoded points.
+TEST(Objective, GradientFromTheJacobianEqualsTheBackwardPass) {
+  auto dec = test_support::tiny_decoder(2, 16, 13, torch::kFloat64);
+  solvers::DecoderEngine engine(dec);
+  auto y = latents();
+  auto z = (torch::rand({6, 16}, torch::kFloat64) > 0.5).to(torch::kFloat64);
+  for (auto kind : {solvers::LossKind::kSquaredError, solvers::LossKind::kBernoulli}) {
+    solvers::LossSpec spec;
+    spec.kind = kind;
+    spec.prior_weight = 0.05;
+    spec.mask = (torch::arange(16) % 3 != 0).to(torch::kFloat64);
+    solvers::Objective f(engine, spec, z);
+    auto backward = f.evaluate(y, /*need_grad=*/true);
+    auto with_gn = f.evaluate(y, /*need_grad=*/true, /*need_gauss_newton=*/true);
+    EXPECT_TRUE(torch::allclose(backward.grad, with_gn.grad, 1e-10, 1e-12));
+    EXPECT_TRUE(torch::allclose(backward.value, with_gn.value, 0, 0));
+
+    auto rows = torch::tensor({4, 1}, torch::kInt64);
+    auto decoded = f.decode(y).select(rows);
+    auto sub = f.restrict_to(rows);
+    auto e = sub.evaluate(decoded, true, true);
+    EXPECT_TRUE(torch::allclose(e.grad, backward.grad.index_select(0, rows), 1e-10, 1e-12));
+    EXPECT_TRUE(torch::allclose(sub.value(decoded), backward.value.index_select(0, rows), 0, 0));
+    EXPECT_TRUE(torch::allclose(e.gn, with_gn.gn.index_select(0, rows), 1e-12, 1e-14));
+  }
+}

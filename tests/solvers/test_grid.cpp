@@ -63,3 +63,37 @@ TEST(Grid, RefusesLargeLatentDimensions) {
   EXPECT_THROW(solvers::GridSearch(grid_settings(5, 1.0)).solve(f, torch::zeros({2, 4})),
                UserError);
 }
+
+// invert() shares one decoded grid across its chunks; a grid made for another objective is not
+// reused, and chunked results equal the unchunked ones.
+TEST(Grid, ChunksShareOneDecodedGrid) {
+  auto dec = test_support::tiny_decoder(2, 16, 5);
+  solvers::DecoderEngine engine(dec);
+  auto z = (torch::rand({10, 16}) > 0.5).to(torch::kFloat32);
+  solvers::Objective f(engine, {}, z);
+  auto settings = grid_settings(41, 3.0);
+  settings.refine = "quadratic";
+  settings.cache = std::make_shared<solvers::ChunkCache>();
+  solvers::GridSearch grid(settings);
+  grid.search(f);
+  auto first = settings.cache->grid;
+  ASSERT_TRUE(first);
+  grid.search(f.restrict_to(torch::arange(3, 7)));
+  EXPECT_EQ(settings.cache->grid, first) << "a second chunk decoded the grid again";
+  solvers::LossSpec bernoulli;
+  bernoulli.kind = solvers::LossKind::kBernoulli;
+  grid.search(solvers::Objective(engine, bernoulli, z));
+  EXPECT_NE(settings.cache->grid, first) << "a grid of another loss was reused";
+
+  solvers::InvertRequest request;
+  request.method = "grid";
+  request.settings = grid_settings(41, 3.0);
+  request.settings.refine = "quadratic";
+  request.show_progress = false;
+  auto start = torch::zeros({10, 2});
+  auto whole = solvers::invert(engine, z, start, request);
+  request.chunk_size = 3;
+  auto chunked = solvers::invert(engine, z, start, request);
+  // (Equal up to rounding: the matrix products of other batch sizes may round differently.)
+  EXPECT_TRUE(torch::allclose(whole.latents, chunked.latents, 1e-5, 1e-6));
+}
