@@ -35,7 +35,7 @@ void add_bench_solvers_command(CLI::App& app) {
           "METHOD[:REFINE]"))
       ->capture_default_str();
   cmd->add_flag("!--no-careful", cfg->bench.careful,
-                "Skip the long careful Gauss-Newton refinement (the reference of the stopping test)");
+                "Skip the long careful runs of lbfgs and gauss-newton (the references of the stopping test)");
   cmd->add_option("--images", cfg->bench.images, "Range of the run's images: N, A:B or all")
       ->capture_default_str();
   cmd->add_option("--chunk", cfg->bench.chunk_size, "Images solved together")->capture_default_str();

@@ -15,8 +15,9 @@ struct SolverBenchmarkConfig {
   std::vector<std::string> methods = {"adafactor", "adam",        "gd",
                                       "lbfgs",     "gauss-newton", "fixed-point",
                                       "grid:quadratic", "grid:gauss-newton"};
-  // Also a long careful refinement from the encoder (Gauss-Newton, no tolerance stops, up to
-  // 1000 iterations): the reference of "L-BFGS and Gauss-Newton stop within 0.1% of it".
+  // Also run lbfgs and gauss-newton (those of `methods`) again from the same start, long and
+  // carefully (1000 iterations, tolerances / 100): the references of "each stops within 0.1% of
+  // a long careful refinement".
   bool careful = true;
   std::string images = "all";  // range of the run's images ("all": every image of the run)
   int64_t chunk_size = 5000;   // images solved together

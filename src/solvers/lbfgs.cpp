@@ -99,7 +99,18 @@ Solution Lbfgs::solve(const Objective& objective, const torch::Tensor& start) co
     rho.index_copy_(0, rows, rr);
     grad.index_copy_(0, moved, gn);
     state.check_convergence(moved, f0.index_select(0, found_idx), gn);
-    state.stop(rows.masked_select(found.logical_not()), StopReason::kNoDescent);
+    // No decrease along a quasi-Newton direction: forget the pairs and retry along the gradient
+    // (at a kink of the ReLU decoder the curvature pairs mislead). No decrease along the
+    // gradient either: stop.
+    auto failed = found.logical_not();
+    auto had_memory = (rr > 0).any(1);
+    auto restart = failed.logical_and(had_memory);
+    if (restart.any().item<bool>()) {
+      auto restart_rows = rows.masked_select(restart);
+      rho.index_fill_(0, restart_rows, 0);
+    }
+    state.stop(rows.masked_select(failed.logical_and(had_memory.logical_not())),
+               StopReason::kNoDescent);
     state.end_iteration();
   }
   return state.finish(objective);
