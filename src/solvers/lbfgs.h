@@ -3,7 +3,9 @@
 // recursion over the image's last `history` curvature pairs (tensors (B, m, L)), then an Armijo
 // backtracking line search run for all images at once. An image stops when its gradient or its
 // relative decrease is below tolerance, or when no step along the search direction (halved down
-// to 2^-30) lowers the loss: the ReLU decoder has kinks where the gradient never vanishes.
+// to 2^-30) lowers the loss: the ReLU decoder has kinks where the gradient never vanishes. When
+// that happens along a quasi-Newton direction, the pairs are forgotten and the gradient's
+// direction is tried first; the image stops only when that fails too.
 #include "solvers/solver.h"
 
 namespace preimage::solvers {
