@@ -48,6 +48,12 @@ torch::Tensor DecoderEngine::jacobian(const Trace& trace) const {
   return t.transpose(1, 2).contiguous();  // (B, P, L)
 }
 
+torch::Tensor DecoderEngine::activation_pattern(const Trace& trace) {
+  std::vector<torch::Tensor> masks;
+  for (const auto& h : trace.hidden) masks.push_back(h > 0);
+  return torch::cat(masks, 1);
+}
+
 double DecoderEngine::forward_flops() const {
   double flops = 0;
   for (const auto& w : weights_) flops += 2.0 * static_cast<double>(w.size(0) * w.size(1));

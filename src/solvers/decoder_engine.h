@@ -34,6 +34,10 @@ class DecoderEngine {
   // Jacobian d logits / d y, (B, P, L), by forward-mode propagation of the L latent directions.
   torch::Tensor jacobian(const Trace& trace) const;
 
+  // The ReLU activation pattern of each point, (B, hidden units) bool. Points with the same
+  // pattern lie in the same linear region of the decoder: their Jacobians are equal.
+  static torch::Tensor activation_pattern(const Trace& trace);
+
   // Floating-point operations per image of one forward pass and of one backward pass.
   double forward_flops() const;
   double backward_flops() const;

@@ -13,14 +13,31 @@ constexpr double kGrowth = 10, kShrink = 3;  // damping after a rejected / an ac
 constexpr double kDiagonalFloor = 1e-8;   // keeps diag(H) positive where a pixel saturates
 
 torch::Tensor row_dot(const torch::Tensor& a, const torch::Tensor& b) { return (a * b).sum(-1); }
+
+// The Jacobian at `points`: the previous one where the ReLU activation pattern did not change
+// (the decoder is linear there), computed by forward mode for the others. Small steps near a
+// minimum often stay in one linear region, and the Jacobian is two thirds of an accepted step.
+torch::Tensor jacobian_at(const DecoderEngine& engine, const DecodedPoints& points,
+                          const torch::Tensor& pattern, const torch::Tensor& previous_pattern,
+                          const torch::Tensor& previous_jacobian) {
+  auto same = pattern.eq(previous_pattern).all(1);
+  auto changed = same.logical_not().nonzero().view({-1});
+  auto J = previous_jacobian.clone();
+  if (changed.numel() > 0)
+    J.index_copy_(0, changed, engine.jacobian(points.select(changed).trace));
+  return J;
+}
 }  // namespace
 
 Solution GaussNewton::solve(const Objective& objective, const torch::Tensor& start) const {
   torch::NoGradGuard no_grad;
-  auto e = objective.evaluate(start, /*need_grad=*/true, /*need_gauss_newton=*/true);
+  const auto start_points = objective.decode(start);
+  auto e = objective.evaluate(start_points, /*need_grad=*/true, /*need_gauss_newton=*/true);
   IterationState state(start, e.value, settings_);
   auto grad = e.grad;  // (B, L) at the current points
   auto gn = e.gn;      // (B, L, L)
+  auto jacobian = e.jacobian;  // (B, P, L)
+  auto pattern = DecoderEngine::activation_pattern(start_points.trace);  // (B, units)
   auto damping = torch::full({start.size(0)}, kInitialDamping, start.options());
   auto last_rejected = torch::zeros({start.size(0)}, torch::kBool);
   while (state.any_running()) {
@@ -65,11 +82,18 @@ Solution GaussNewton::solve(const Objective& objective, const torch::Tensor& sta
     auto better = f_try < f_old;
     auto better_idx = better.nonzero().view({-1});
     auto accepted = rows.index_select(0, better_idx);
+    auto moved_points = trial.select(better_idx);
+    auto moved_pattern = DecoderEngine::activation_pattern(moved_points.trace);
+    auto moved_jacobian = jacobian_at(objective.engine(), moved_points, moved_pattern,
+                                      pattern.index_select(0, accepted),
+                                      jacobian.index_select(0, accepted));
     auto derivatives =
-        sub.restrict_to(better_idx).evaluate(trial.select(better_idx), true, true);
-    state.move(accepted, trial.y.index_select(0, better_idx), derivatives.value);
+        sub.restrict_to(better_idx).evaluate(moved_points, true, true, moved_jacobian);
+    state.move(accepted, moved_points.y, derivatives.value);
     grad.index_copy_(0, accepted, derivatives.grad);
     gn.index_copy_(0, accepted, derivatives.gn);
+    jacobian.index_copy_(0, accepted, moved_jacobian);
+    pattern.index_copy_(0, accepted, moved_pattern);
     damping.index_copy_(0, rows,
                         torch::where(better, (mu / kShrink).clamp_min(kMinDamping), mu * kGrowth));
     last_rejected.index_copy_(0, rows, better.logical_not());

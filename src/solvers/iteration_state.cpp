@@ -12,6 +12,7 @@ IterationState::IterationState(const torch::Tensor& start, const torch::Tensor& 
       initial_f_(f0.clone()) {
   const int64_t b = start.size(0);
   running_ = torch::ones({b}, torch::kBool);
+  stopped_now_ = torch::zeros({b}, torch::kBool);
   iterations_ = torch::zeros({b}, torch::kInt64);
   stop_reason_ = torch::full({b}, static_cast<int64_t>(StopReason::kMaxIterations), torch::kInt64);
   left_box_ = detail::outside_box(start, settings.box_radius);
@@ -45,6 +46,7 @@ void IterationState::stop(const torch::Tensor& rows, StopReason reason) {
   auto to_stop = rows.masked_select(still);
   if (to_stop.numel() == 0) return;
   running_.index_fill_(0, to_stop, false);
+  stopped_now_.index_fill_(0, to_stop, true);
   stop_reason_.index_fill_(0, to_stop, static_cast<int64_t>(reason));
   running_count_ -= to_stop.numel();
 }
@@ -65,12 +67,14 @@ void IterationState::check_convergence(const torch::Tensor& rows, const torch::T
 
 void IterationState::end_iteration() {
   ++iteration_;
-  iterations_.masked_fill_(running_, iteration_);
+  // An image that stopped during this iteration used it too (a rejected trial is work).
+  iterations_.masked_fill_(running_.logical_or(stopped_now_), iteration_);
   detail::record_curve(curves_, settings_.curve_images, f_, iteration_);
   // An image whose iterate runs far beyond the box keeps growing: stop it, flagged.
   auto far = running_.logical_and(detail::outside_box(y_, 10 * settings_.box_radius));
   stop(far.nonzero().view({-1}), StopReason::kDiverged);
   if (iteration_ >= settings_.max_iterations) stop(running_rows(), StopReason::kMaxIterations);
+  stopped_now_.fill_(false);
   detail::report_iteration(settings_, running_count_);
 }
 

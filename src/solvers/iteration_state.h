@@ -41,6 +41,7 @@ class IterationState {
   SolverSettings settings_;
   torch::Tensor y_, f_, best_y_, best_f_, initial_f_;
   torch::Tensor running_;      // (B) bool
+  torch::Tensor stopped_now_;  // (B) bool: stopped during the current iteration
   torch::Tensor iterations_;   // (B) int64
   torch::Tensor stop_reason_;  // (B) int64
   torch::Tensor left_box_;     // (B) bool

@@ -57,7 +57,7 @@ torch::Tensor Objective::value(const DecodedPoints& points) const {
 }
 
 Evaluation Objective::evaluate(const DecodedPoints& points, bool need_grad,
-                               bool need_gauss_newton) const {
+                               bool need_gauss_newton, const torch::Tensor& jacobian) const {
   torch::NoGradGuard no_grad;
   const auto& y = points.y;
   auto pl = pixel_loss(loss_.kind, points.logits, targets_, loss_.mask, need_grad || need_gauss_newton,
@@ -67,7 +67,8 @@ Evaluation Objective::evaluate(const DecodedPoints& points, bool need_grad,
   if (loss_.prior_weight > 0) e.value = e.value + loss_.prior_weight * y.square().sum(1);
   torch::Tensor J;
   if (need_gauss_newton) {
-    J = engine_->jacobian(points.trace);  // (B, P, L)
+    J = jacobian.defined() ? jacobian : engine_->jacobian(points.trace);  // (B, P, L)
+    e.jacobian = J;
     e.gn = torch::bmm(J.transpose(1, 2), J * pl.curvature.unsqueeze(2));  // (B, L, L)
     if (loss_.prior_weight > 0)
       e.gn.add_(torch::eye(y.size(1), y.options()).unsqueeze(0), 2 * loss_.prior_weight);

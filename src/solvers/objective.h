@@ -24,6 +24,7 @@ struct Evaluation {
   torch::Tensor value;  // (B)
   torch::Tensor grad;   // (B, L), if asked
   torch::Tensor gn;     // (B, L, L) Gauss-Newton matrix J^T W J (+ 2 lambda I), if asked
+  torch::Tensor jacobian;  // (B, P, L) d logits / d y, with the Gauss-Newton matrix
 };
 
 // The model's encoder as a plain function: images (B, P) with values in [0, 1] -> means (B, L).
@@ -49,8 +50,10 @@ class Objective {
   // With the Gauss-Newton matrix the gradient comes from the Jacobian (no backward pass).
   DecodedPoints decode(const torch::Tensor& y) const;
   torch::Tensor value(const DecodedPoints& points) const;
-  Evaluation evaluate(const DecodedPoints& points, bool need_grad,
-                      bool need_gauss_newton = false) const;
+  // `jacobian` (B, P, L), when given, is used instead of computing it: the decoder is piecewise
+  // linear, so the Jacobian is the same wherever the ReLU activation pattern is the same.
+  Evaluation evaluate(const DecodedPoints& points, bool need_grad, bool need_gauss_newton = false,
+                      const torch::Tensor& jacobian = {}) const;
 
   // An encoder for methods that need one; kept by restrict_to.
   void set_encoder(Encoder encoder) { encoder_ = std::move(encoder); }

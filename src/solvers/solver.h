@@ -47,8 +47,9 @@ struct SolverSettings {
   int64_t history = 5;             // L-BFGS: curvature pairs kept per image
   int64_t grid_points = 0;         // grid: points per latent axis (0: 201 for L <= 2, 41 for L = 3)
   double grid_radius = 4.0;        // grid: the box [-r, r]^L searched (the prior's bulk: 4 sigma)
-  std::string refine = "lbfgs";    // grid: local method run from the best grid point, or
-                                   // quadratic (a fitted quadratic only) or none
+  std::string refine = "gauss-newton";  // grid: local method run from the best grid point
+                                        // (the most accurate in bench-solvers), or quadratic
+                                        // (a fitted quadratic only) or none
   // Shared by the chunks of one inversion (see ChunkCache); empty: nothing kept.
   std::shared_ptr<ChunkCache> cache;
   // Called after each iteration with the number of images still running (progress bars).
