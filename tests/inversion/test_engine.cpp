@@ -42,10 +42,7 @@ TEST(Objective, GradientAndGaussNewtonMatchAutograd) {
   auto z = (torch::rand({5, 12}, torch::kFloat64) > 0.5).to(torch::kFloat64);
   auto y = torch::randn({5, 2}, torch::kFloat64);
   for (auto kind : {solvers::LossKind::kSquaredError, solvers::LossKind::kBernoulli}) {
-    solvers::LossSpec spec;
-    spec.kind = kind;
-    spec.prior_weight = 0.3;
-    spec.mask = (torch::arange(12) % 3 != 0).to(torch::kFloat64);
+    const auto spec = test_support::masked_loss_with_prior(kind, 0.3, 12);
     solvers::Objective f(engine, spec, z);
     auto e = f.evaluate(y, true, true);
 

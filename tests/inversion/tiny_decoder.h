@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "model/mlp.h"
+#include "solvers/loss.h"
 
 namespace preimage::test_support {
 
@@ -15,6 +16,18 @@ inline model::Mlp tiny_decoder(int64_t latent = 2, int64_t pixels = 16, uint64_t
   for (auto& layer : mlp->layers()) layer->bias.uniform_(-0.5, 0.5);
   mlp->to(dtype);
   return mlp;
+}
+
+// A loss of `kind` with a prior term and a mask hiding every third pixel: every part of the
+// objective at once, for derivative checks.
+inline solvers::LossSpec masked_loss_with_prior(solvers::LossKind kind, double prior_weight,
+                                                int64_t pixels,
+                                                torch::Dtype dtype = torch::kFloat64) {
+  solvers::LossSpec spec;
+  spec.kind = kind;
+  spec.prior_weight = prior_weight;
+  spec.mask = (torch::arange(pixels) % 3 != 0).to(dtype);
+  return spec;
 }
 
 }  // namespace preimage::test_support

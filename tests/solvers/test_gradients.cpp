@@ -27,11 +27,7 @@ TEST_P(Gradient, MatchesFiniteDifferences) {
   solvers::DecoderEngine engine(dec);
   auto y = latents();
   auto z = (torch::rand({6, 16}, torch::kFloat64) > 0.5).to(torch::kFloat64);
-  solvers::LossSpec spec;
-  spec.kind = GetParam();
-  spec.prior_weight = 0.05;
-  spec.mask = (torch::arange(16) % 3 != 0).to(torch::kFloat64);
-  solvers::Objective f(engine, spec, z);
+  solvers::Objective f(engine, test_support::masked_loss_with_prior(GetParam(), 0.05, 16), z);
   auto e = f.evaluate(y, /*need_grad=*/true);
   double worst = 0;
   for (int64_t k = 0; k < 2; ++k) {
@@ -85,11 +81,7 @@ TEST(Objective, GradientFromTheJacobianEqualsTheBackwardPass) {
   auto y = latents();
   auto z = (torch::rand({6, 16}, torch::kFloat64) > 0.5).to(torch::kFloat64);
   for (auto kind : {solvers::LossKind::kSquaredError, solvers::LossKind::kBernoulli}) {
-    solvers::LossSpec spec;
-    spec.kind = kind;
-    spec.prior_weight = 0.05;
-    spec.mask = (torch::arange(16) % 3 != 0).to(torch::kFloat64);
-    solvers::Objective f(engine, spec, z);
+    solvers::Objective f(engine, test_support::masked_loss_with_prior(kind, 0.05, 16), z);
     auto backward = f.evaluate(y, /*need_grad=*/true);
     auto with_gn = f.evaluate(y, /*need_grad=*/true, /*need_gauss_newton=*/true);
     EXPECT_TRUE(torch::allclose(backward.grad, with_gn.grad, 1e-10, 1e-12));
