@@ -143,3 +143,32 @@ TEST(Solvers, LossCurvesStopWithTheImage) {
   if (used + 1 < sol.curves.size(1)) EXPECT_TRUE(std::isnan(sol.curves[0][used + 1].item<float>()));
   EXPECT_NEAR(sol.curves[0][0].item<double>(), sol.initial_loss[1].item<double>(), 1e-5);
 }
+
+// Gauss-Newton restarted at the minima of a careful run. Where a minimum is smooth (inside a
+// linear region of the decoder) the decrease its model predicts is below the relative tolerance:
+// it stops in its first iteration, without a trial. Where a minimum sits on a kink of the ReLU
+// decoder the gradient does not vanish, and it stops because no step lowers the loss. It never
+// moves.
+TEST(GaussNewton, StopsWhereItsModelPredictsNoGain) {
+  KnownOptimum k;
+  torch::manual_seed(6);
+  auto z = k.targets + 0.02 * torch::randn_like(k.targets);  // minima with a loss > 0
+  solvers::Objective f(k.engine, {}, z);
+  auto careful = SolverSettings::defaults_for("gauss-newton");
+  careful.gradient_tolerance = 0;
+  careful.relative_tolerance = 0;
+  careful.max_iterations = 500;
+  auto minimum = solvers::make_solver("gauss-newton", careful)->solve(f, k.y_star);
+  ASSERT_GT(minimum.final_loss.min().item<double>(), 1e-4);
+  auto settings = SolverSettings::defaults_for("gauss-newton");
+  settings.gradient_tolerance = 0;  // only the relative tolerance (1e-7) and its prediction
+  auto again = solvers::make_solver("gauss-newton", settings)->solve(f, minimum.latents);
+  EXPECT_TRUE(torch::equal(again.latents, minimum.latents)) << again.latents - minimum.latents;
+  auto predicted = (again.stop_reason ==
+                    static_cast<int64_t>(solvers::StopReason::kRelativeChange));
+  auto kink = again.stop_reason == static_cast<int64_t>(solvers::StopReason::kNoDescent);
+  EXPECT_TRUE(predicted.logical_or(kink).all().item<bool>()) << again.stop_reason;
+  EXPECT_GE(predicted.sum().item<int64_t>(), 2) << again.stop_reason;
+  EXPECT_TRUE((again.iterations.masked_select(predicted) == 1).all().item<bool>())
+      << again.iterations;
+}
