@@ -19,10 +19,10 @@ torch::Tensor row_dot(const torch::Tensor& a, const torch::Tensor& b) { return (
 // minimum often stay in one linear region, and the Jacobian is two thirds of an accepted step.
 torch::Tensor jacobian_at(const DecoderEngine& engine, const DecodedPoints& points,
                           const torch::Tensor& pattern, const torch::Tensor& previous_pattern,
-                          const torch::Tensor& previous_jacobian) {
+                          torch::Tensor previous_jacobian) {
   auto same = pattern.eq(previous_pattern).all(1);
   auto changed = same.logical_not().nonzero().view({-1});
-  auto J = previous_jacobian.clone();
+  auto J = std::move(previous_jacobian);  // a copy made for this call: filled in place
   if (changed.numel() > 0)
     J.index_copy_(0, changed, engine.jacobian(points.select(changed).trace));
   return J;

@@ -16,13 +16,16 @@ Objective::Objective(const DecoderEngine& engine, const LossSpec& loss, torch::T
     loss_.mask = loss_.mask.unsqueeze(0).expand_as(targets_);
 }
 
+torch::Tensor Objective::with_prior(const torch::Tensor& data_term, const torch::Tensor& y) const {
+  if (loss_.prior_weight <= 0) return data_term;
+  return data_term + loss_.prior_weight * y.square().sum(1);
+}
+
 torch::Tensor Objective::value(const torch::Tensor& y) const { return evaluate(y, false).value; }
 
 torch::Tensor Objective::value_from_logits(const torch::Tensor& y,
                                            const torch::Tensor& logits) const {
-  auto v = pixel_loss(loss_.kind, logits, targets_, loss_.mask, false, false).value;
-  if (loss_.prior_weight > 0) v = v + loss_.prior_weight * y.square().sum(1);
-  return v;
+  return with_prior(pixel_loss(loss_.kind, logits, targets_, loss_.mask, false, false).value, y);
 }
 
 Evaluation Objective::evaluate(const torch::Tensor& y, bool need_grad,
@@ -63,8 +66,7 @@ Evaluation Objective::evaluate(const DecodedPoints& points, bool need_grad,
   auto pl = pixel_loss(loss_.kind, points.logits, targets_, loss_.mask, need_grad || need_gauss_newton,
                        need_gauss_newton);
   Evaluation e;
-  e.value = pl.value;
-  if (loss_.prior_weight > 0) e.value = e.value + loss_.prior_weight * y.square().sum(1);
+  e.value = with_prior(pl.value, y);
   torch::Tensor J;
   if (need_gauss_newton) {
     J = jacobian.defined() ? jacobian : engine_->jacobian(points.trace);  // (B, P, L)

@@ -63,6 +63,9 @@ class Objective {
   Objective restrict_to(const torch::Tensor& rows) const;
 
  private:
+  // data_term (B) + lambda |y|^2.
+  torch::Tensor with_prior(const torch::Tensor& data_term, const torch::Tensor& y) const;
+
   const DecoderEngine* engine_;
   LossSpec loss_;
   torch::Tensor targets_;  // (B, P)
