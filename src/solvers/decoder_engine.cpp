@@ -37,7 +37,7 @@ torch::Tensor DecoderEngine::backward(const Trace& trace, const torch::Tensor& g
 torch::Tensor DecoderEngine::jacobian(const Trace& trace) const {
   torch::NoGradGuard no_grad;
   const int64_t batch = trace.hidden.front().size(0), L = latent_dim_;
-  if (batch == 0) return torch::zeros({0, pixels_, L}, trace.hidden.front().options());
+  if (batch == 0) return torch::zeros({0, L, pixels_}, trace.hidden.front().options());
   // Tangents of the first hidden layer: W_0[:, k] masked by its ReLU, (B, L, H).
   torch::Tensor t = weights_[0].t().unsqueeze(0).expand({batch, L, weights_[0].size(0)});
   t = t * (trace.hidden[0] > 0).unsqueeze(1);
@@ -45,7 +45,7 @@ torch::Tensor DecoderEngine::jacobian(const Trace& trace) const {
     t = t.reshape({batch * L, -1}).mm(weights_[i].t()).view({batch, L, -1});
     if (i < trace.hidden.size()) t = t * (trace.hidden[i] > 0).unsqueeze(1);
   }
-  return t.transpose(1, 2).contiguous();  // (B, P, L)
+  return t;  // (B, L, P)
 }
 
 torch::Tensor DecoderEngine::activation_pattern(const Trace& trace) {

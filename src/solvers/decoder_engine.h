@@ -31,7 +31,8 @@ class DecoderEngine {
   // the forward pass at the same y.
   torch::Tensor backward(const Trace& trace, const torch::Tensor& g_logits) const;
 
-  // Jacobian d logits / d y, (B, P, L), by forward-mode propagation of the L latent directions.
+  // Jacobian d logits / d y by forward-mode propagation of the L latent directions, stored as
+  // (B, L, P): row k is d logits / d y_k (contiguous, so per-image products are plain reductions).
   torch::Tensor jacobian(const Trace& trace) const;
 
   // The ReLU activation pattern of each point, (B, hidden units) bool. Points with the same

@@ -4,7 +4,7 @@
 // forward-mode passes and the L x L normal equations are solved for every image at once:
 //   (H + mu_b diag(H)) step = -g,  H = J^T W J,
 // with per-image damping mu_b: divided by 3 after a step that lowers the loss, multiplied by 10
-// after one that does not. A trial point costs one forward pass; the Jacobian (L forward-mode
+// (to at least 1) after one that does not. A trial point costs one forward pass; the Jacobian (L forward-mode
 // passes, which also give the gradient) is computed only where the step is accepted. An image
 // stops when its gradient or its relative decrease is below tolerance, when the decrease its
 // model predicts for the next step is below the relative tolerance, or when even a heavily damped
@@ -19,6 +19,7 @@ class GaussNewton : public Solver {
   explicit GaussNewton(SolverSettings settings) : settings_(std::move(settings)) {}
   std::string name() const override { return "gauss-newton"; }
   Solution solve(const Objective& objective, const torch::Tensor& start) const override;
+  Solution solve_decoded(const Objective& objective, const DecodedPoints& start) const override;
 
  private:
   SolverSettings settings_;

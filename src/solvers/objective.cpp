@@ -47,6 +47,17 @@ DecodedPoints DecodedPoints::select(const torch::Tensor& rows) const {
   return out;
 }
 
+DecodedPoints DecodedPoints::where(const torch::Tensor& take_a, const DecodedPoints& a,
+                                   const DecodedPoints& b) {
+  const auto rows = take_a.unsqueeze(1);
+  DecodedPoints out;
+  out.y = torch::where(rows, a.y, b.y);
+  out.logits = torch::where(rows, a.logits, b.logits);
+  for (size_t i = 0; i < a.trace.hidden.size(); ++i)
+    out.trace.hidden.push_back(torch::where(rows, a.trace.hidden[i], b.trace.hidden[i]));
+  return out;
+}
+
 DecodedPoints Objective::decode(const torch::Tensor& y) const {
   torch::NoGradGuard no_grad;
   DecodedPoints p;
@@ -69,15 +80,18 @@ Evaluation Objective::evaluate(const DecodedPoints& points, bool need_grad,
   e.value = with_prior(pl.value, y);
   torch::Tensor J;
   if (need_gauss_newton) {
-    J = jacobian.defined() ? jacobian : engine_->jacobian(points.trace);  // (B, P, L)
+    J = jacobian.defined() ? jacobian : engine_->jacobian(points.trace);  // (B, L, P)
     e.jacobian = J;
-    e.gn = torch::bmm(J.transpose(1, 2), J * pl.curvature.unsqueeze(2));  // (B, L, L)
+    // J W J^T per image as reductions over pixels: a batched product of (L, P) matrices loops
+    // over the images on the CPU, slower than the Jacobian itself.
+    auto weighted = J * pl.curvature.unsqueeze(1);                  // (B, L, P)
+    e.gn = (J.unsqueeze(1) * weighted.unsqueeze(2)).sum(-1);        // (B, L, L)
     if (loss_.prior_weight > 0)
       e.gn.add_(torch::eye(y.size(1), y.options()).unsqueeze(0), 2 * loss_.prior_weight);
   }
   if (need_grad || need_gauss_newton) {
     // g = J^T dloss/dlogits: from the Jacobian when it is there, else one backward pass.
-    e.grad = J.defined() ? torch::bmm(pl.g_logits.unsqueeze(1), J).squeeze(1)
+    e.grad = J.defined() ? (J * pl.g_logits.unsqueeze(1)).sum(-1)
                          : engine_->backward(points.trace, pl.g_logits);
     if (loss_.prior_weight > 0) e.grad.add_(y, 2 * loss_.prior_weight);
   }

@@ -18,13 +18,16 @@ struct DecodedPoints {
   torch::Tensor logits;  // (B, P)
   Trace trace;
   DecodedPoints select(const torch::Tensor& rows) const;  // the rows `rows` (int64) only
+  // Row b from `a` where take_a[b], else from `b` (same batch size).
+  static DecodedPoints where(const torch::Tensor& take_a, const DecodedPoints& a,
+                             const DecodedPoints& b);
 };
 
 struct Evaluation {
   torch::Tensor value;  // (B)
   torch::Tensor grad;   // (B, L), if asked
   torch::Tensor gn;     // (B, L, L) Gauss-Newton matrix J^T W J (+ 2 lambda I), if asked
-  torch::Tensor jacobian;  // (B, P, L) d logits / d y, with the Gauss-Newton matrix
+  torch::Tensor jacobian;  // (B, L, P) d logits / d y (DecoderEngine::jacobian), with gn
 };
 
 // The model's encoder as a plain function: images (B, P) with values in [0, 1] -> means (B, L).
@@ -50,7 +53,7 @@ class Objective {
   // With the Gauss-Newton matrix the gradient comes from the Jacobian (no backward pass).
   DecodedPoints decode(const torch::Tensor& y) const;
   torch::Tensor value(const DecodedPoints& points) const;
-  // `jacobian` (B, P, L), when given, is used instead of computing it: the decoder is piecewise
+  // `jacobian` (B, L, P), when given, is used instead of computing it: the decoder is piecewise
   // linear, so the Jacobian is the same wherever the ReLU activation pattern is the same.
   Evaluation evaluate(const DecodedPoints& points, bool need_grad, bool need_gauss_newton = false,
                       const torch::Tensor& jacobian = {}) const;

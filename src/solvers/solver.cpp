@@ -43,6 +43,12 @@ SolverSettings SolverSettings::defaults_for(const std::string& method) {
   s.relative_tolerance = 1e-7;   // about float32's resolution of the loss
   if (method == "gauss-newton" || method == "grid") {
     s.max_iterations = 100;
+    // The grid's refinement starts in the global basin, most often within 1e-3 of its
+    // minimum. Polishing to float32's resolution there (at the ReLU decoder's kinks, many
+    // rejected steps for gains near 1e-6) cost 60% more decoder passes on MNIST for a median
+    // gain of 4e-6 relative (99% of images within 1.2e-4) and the same share within 0.1% of
+    // the best loss found.
+    if (method == "grid") s.relative_tolerance = 1e-5;
   } else if (method == "lbfgs") {
     s.max_iterations = 200;
   } else if (method == "gd") {

@@ -71,7 +71,8 @@ struct Solution {
   torch::Tensor curves;        // (K, max_iterations + 1) loss per iteration of curve_images,
                                // NaN after an image stopped; undefined when none asked
   // Per-image diagnostics a method adds, (B) each, stored as losses/<method>_<name>.npy:
-  // grid: far_from_start; fixed-point: contraction, fixed_point_loss, step_norm.
+  // grid: far_from_start (and refined_from_start with a local refinement); fixed-point:
+  // contraction, fixed_point_loss, step_norm.
   std::map<std::string, torch::Tensor> diagnostics;
 
   // (B) bool: stopped by the method's own criterion.
@@ -86,6 +87,11 @@ class Solver {
   virtual ~Solver() = default;
   virtual std::string name() const = 0;
   virtual Solution solve(const Objective& objective, const torch::Tensor& start) const = 0;
+  // The same from start points already decoded (objective.decode): a method whose first step
+  // is to decode its start (gauss-newton) saves that pass. By default solve(objective, start.y).
+  virtual Solution solve_decoded(const Objective& objective, const DecodedPoints& start) const {
+    return solve(objective, start.y);
+  }
 };
 
 // The methods `make_solver` knows.

@@ -27,12 +27,12 @@ TEST(Engine, BackwardAndJacobianMatchAutograd) {
   (dec->forward(ya) * g).sum().backward();
   EXPECT_TRUE(torch::allclose(ours, ya.grad(), 1e-12, 1e-12));
 
-  auto J = engine.jacobian(trace);  // (B, P, L)
-  ASSERT_EQ(J.sizes(), (std::vector<int64_t>{4, 10, 3}));
+  auto J = engine.jacobian(trace);  // (B, L, P)
+  ASSERT_EQ(J.sizes(), (std::vector<int64_t>{4, 3, 10}));
   for (int64_t p = 0; p < 10; ++p) {
     auto yp = y.clone().requires_grad_(true);
     dec->forward(yp).select(1, p).sum().backward();
-    EXPECT_TRUE(torch::allclose(J.select(1, p), yp.grad(), 1e-12, 1e-12)) << "pixel " << p;
+    EXPECT_TRUE(torch::allclose(J.select(2, p), yp.grad(), 1e-12, 1e-12)) << "pixel " << p;
   }
 }
 

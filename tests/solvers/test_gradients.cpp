@@ -51,13 +51,13 @@ TEST(Jacobian, MatchesFiniteDifferencesAndGivesTheGaussNewtonMatrix) {
   auto y = torch::randn({5, 3}, torch::kFloat64);
   solvers::Trace trace;
   engine.forward(y, &trace);
-  auto J = engine.jacobian(trace);  // (B, P, L)
-  ASSERT_EQ(J.sizes(), (std::vector<int64_t>{5, 10, 3}));
+  auto J = engine.jacobian(trace);  // (B, L, P)
+  ASSERT_EQ(J.sizes(), (std::vector<int64_t>{5, 3, 10}));
   auto fd = torch::empty_like(J);
   for (int64_t k = 0; k < 3; ++k) {
     auto dy = torch::zeros_like(y);
     dy.select(1, k).fill_(kStep);
-    fd.select(2, k).copy_((engine.forward(y + dy) - engine.forward(y - dy)) / (2 * kStep));
+    fd.select(1, k).copy_((engine.forward(y + dy) - engine.forward(y - dy)) / (2 * kStep));
   }
   const double diff = (fd - J).abs().max().item<double>();
   std::printf("largest Jacobian difference: %.3g\n", diff);
@@ -68,8 +68,8 @@ TEST(Jacobian, MatchesFiniteDifferencesAndGivesTheGaussNewtonMatrix) {
   solvers::Objective f(engine, {}, z);
   auto e = f.evaluate(y, true, /*need_gauss_newton=*/true);
   auto s = torch::sigmoid(engine.forward(y));
-  auto Js = J * (s * (1 - s)).unsqueeze(2);
-  auto expected = 2 * torch::bmm(Js.transpose(1, 2), Js);
+  auto Js = J * (s * (1 - s)).unsqueeze(1);  // (B, L, P)
+  auto expected = 2 * torch::bmm(Js, Js.transpose(1, 2));
   EXPECT_TRUE(torch::allclose(e.gn, expected, 1e-10, 1e-12));
 }
 
