@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "run/run_folder.h"
+#include "solvers/invert.h"
 
 namespace preimage::pipeline {
 
@@ -20,7 +21,7 @@ struct SolverBenchmarkConfig {
   // a long careful refinement".
   bool careful = true;
   std::string images = "all";  // range of the run's images ("all": every image of the run)
-  int64_t chunk_size = 5000;   // images solved together
+  int64_t chunk_size = solvers::InvertRequest{}.chunk_size;  // images solved together
 };
 
 // Runs each method (its defaults) from the encoder's start; returns one row per method plus the
