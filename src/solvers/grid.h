@@ -12,7 +12,8 @@
 //      with one decoder pass (kept when better): sub-grid accuracy at the cost of one forward.
 // Then `refine` (a local method: lbfgs, gauss-newton, ...) runs from there, or from the caller's
 // start where that is better (a narrow basin between grid points; diagnostic refined_from_start),
-// or "quadratic" stops after step 3, "none" after step 2. The safeguard keeps the start when that is better, and
+// or "quadratic" stops after step 3, "none" after step 2. The safeguard keeps the start when
+// that is better, and
 // `far_from_start` flags solutions more than 0.5 from the start (another basin than the start's:
 // the thesis's image 2168, a 7 decoded as a 1).
 #include "solvers/solver.h"
