@@ -35,7 +35,10 @@ struct DecodedGrid {
 namespace {
 constexpr int64_t kDecodeChunk = 4096;  // grid points decoded together
 constexpr int64_t kImageChunk = 2048;   // images scored against the coarse grid together
-constexpr int64_t kWindowChunk = 256;   // images scored against the union of their windows
+// Images scored against the union of their windows. The union grows faster than the chunk
+// (neighbouring images in the order still differ in their second candidate): on 60,000 MNIST
+// images the fine stage took 3.5 s with 256, 2.0 s with 64.
+constexpr int64_t kWindowChunk = 64;
 constexpr double kMaxGridBytes = 2e9;   // decoded grid larger than this: refuse, hint a smaller n
 
 DecodedGrid decode_grid(const Objective& objective, int64_t n, double radius) {
@@ -97,6 +100,19 @@ torch::Tensor flat_index(const torch::Tensor& multi, int64_t n) {
   auto flat = torch::zeros(multi.sizes().slice(0, multi.dim() - 1), torch::kInt64);
   for (int64_t i = 0; i < multi.size(-1); ++i) flat = flat * n + multi.select(-1, i);
   return flat;
+}
+// An order of the images in which neighbours have nearby points `multi` (B, L) of a grid of
+// `n` points per axis: sorted along the Z-order (Morton) curve, so that a run of images covers a
+// compact block of the grid rather than a strip of rows.
+torch::Tensor z_order(const torch::Tensor& multi, int64_t n) {
+  const int64_t L = multi.size(1);
+  int64_t bits = 1;
+  while ((int64_t{1} << bits) < n) ++bits;
+  auto key = torch::zeros({multi.size(0)}, torch::kInt64);
+  for (int64_t bit = bits - 1; bit >= 0; --bit)
+    for (int64_t i = 0; i < L; ++i)
+      key = key * 2 + multi.select(1, i).bitwise_right_shift(bit).bitwise_and(1);
+  return std::get<1>(key.sort());
 }
 // Offsets {-k..k}^L, (W, L).
 torch::Tensor offsets(int64_t k, int64_t L) {
@@ -171,10 +187,10 @@ GridSearch::Search GridSearch::search(const Objective& objective) const {
     candidates.index_copy_(0, rows, coarse.index_select(0, top.view({-1})).view({-1, K}));
   }
 
-  // 2. Fine: windows around the candidates, images sorted by their best coarse point so that a
-  // chunk's windows overlap and one GEMM against their union scores them all.
+  // 2. Fine: windows around the candidates, images ordered by their best coarse point so that
+  // a chunk's windows overlap and one GEMM against their union scores them all.
   auto win = windows(candidates, n, L, stride);  // (B, K * W)
-  auto order = std::get<1>(candidates.select(1, 0).sort());
+  auto order = z_order(multi_index(candidates.select(1, 0), n, L).div(stride, "floor"), nc);
   auto best_idx = torch::empty({B}, torch::kInt64);
   auto best_score = torch::empty({B}, dtype);
   for (int64_t b0 = 0; b0 < B; b0 += kWindowChunk) {
