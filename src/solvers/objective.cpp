@@ -71,7 +71,8 @@ torch::Tensor Objective::value(const DecodedPoints& points) const {
 }
 
 Evaluation Objective::evaluate(const DecodedPoints& points, bool need_grad,
-                               bool need_gauss_newton, const torch::Tensor& jacobian) const {
+                               bool need_gauss_newton, const torch::Tensor& jacobian,
+                               const torch::Tensor& stale) const {
   torch::NoGradGuard no_grad;
   const auto& y = points.y;
   auto pl = pixel_loss(loss_.kind, points.logits, targets_, loss_.mask, need_grad || need_gauss_newton,
@@ -93,6 +94,12 @@ Evaluation Objective::evaluate(const DecodedPoints& points, bool need_grad,
     // g = J^T dloss/dlogits: from the Jacobian when it is there, else one backward pass.
     e.grad = J.defined() ? (J * pl.g_logits.unsqueeze(1)).sum(-1)
                          : engine_->backward(points.trace, pl.g_logits);
+    if (J.defined() && stale.defined()) {
+      const auto rows = stale.nonzero().view({-1});
+      if (rows.numel() > 0)
+        e.grad.index_copy_(0, rows, engine_->backward(points.select(rows).trace,
+                                                      pl.g_logits.index_select(0, rows)));
+    }
     if (loss_.prior_weight > 0) e.grad.add_(y, 2 * loss_.prior_weight);
   }
   return e;

@@ -96,3 +96,26 @@ TEST(Objective, GradientFromTheJacobianEqualsTheBackwardPass) {
     EXPECT_TRUE(torch::allclose(e.gn, with_gn.gn.index_select(0, rows), 1e-12, 1e-14));
   }
 }
+
+// A solver may hand in the Jacobian of a nearby point (Gauss-Newton keeps it across small steps):
+// rows marked stale get the exact gradient of a backward pass, and the Gauss-Newton matrix of
+// the Jacobian given.
+TEST(Objective, StaleJacobianRowsTakeTheGradientOfTheBackwardPass) {
+  auto dec = test_support::tiny_decoder(2, 16, 13, torch::kFloat64);
+  solvers::DecoderEngine engine(dec);
+  auto y = latents();
+  auto z = (torch::rand({6, 16}, torch::kFloat64) > 0.5).to(torch::kFloat64);
+  solvers::Objective f(engine, test_support::masked_loss_with_prior(
+                                   solvers::LossKind::kSquaredError, 0.05, 16), z);
+  auto exact = f.evaluate(y, /*need_grad=*/true, /*need_gauss_newton=*/true);
+  auto nearby = f.evaluate(y + 0.3, true, true).jacobian;  // other linear regions
+  auto stale = torch::tensor({true, false, true, false, false, true});
+  auto e = f.evaluate(f.decode(y), true, true, nearby, stale);
+  auto from_nearby = f.evaluate(f.decode(y), true, true, nearby);
+  EXPECT_TRUE(torch::allclose(e.grad, torch::where(stale.unsqueeze(1), exact.grad, from_nearby.grad),
+                              1e-10, 1e-12));
+  EXPECT_TRUE(torch::allclose(e.gn, from_nearby.gn, 0, 0));
+  // The Jacobian given is really another one: without `stale` the gradient would be wrong.
+  EXPECT_FALSE(torch::allclose(from_nearby.grad.index_select(0, stale.nonzero().view({-1})),
+                               exact.grad.index_select(0, stale.nonzero().view({-1})), 1e-6, 1e-8));
+}
