@@ -51,14 +51,17 @@ DecodedGrid decode_grid(const Objective& objective, int64_t n, double radius) {
   d.kind = objective.loss().kind;
   d.prior = objective.loss().prior_weight;
   d.coefficient = d.kind == LossKind::kSquaredError ? -2.0 : -1.0;
-  std::vector<torch::Tensor> parts;
-  for (int64_t g0 = 0; g0 < d.points.size(0); g0 += kDecodeChunk) {
-    auto logits = objective.engine().forward(
-        d.points.slice(0, g0, std::min(d.points.size(0), g0 + kDecodeChunk)));
-    parts.push_back(d.kind == LossKind::kSquaredError ? torch::sigmoid(logits) : logits);
+  // Filled chunk by chunk, each chunk's penalty summed while it is in cache.
+  const int64_t G = d.points.size(0);
+  d.feature = torch::empty({G, objective.engine().pixels()}, d.points.options());
+  d.constant = torch::empty({G}, d.points.options());
+  for (int64_t g0 = 0; g0 < G; g0 += kDecodeChunk) {
+    const int64_t g1 = std::min(G, g0 + kDecodeChunk);
+    auto feature = objective.engine().forward(d.points.slice(0, g0, g1));
+    if (d.kind == LossKind::kSquaredError) feature.sigmoid_();
+    d.feature.slice(0, g0, g1).copy_(feature);
+    d.constant.slice(0, g0, g1).copy_(d.penalty(feature).sum(1));
   }
-  d.feature = torch::cat(parts, 0);
-  d.constant = d.penalty(d.feature).sum(1);
   if (d.prior > 0) d.constant.add_(d.points.square().sum(1), d.prior);
   return d;
 }
