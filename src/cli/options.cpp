@@ -100,6 +100,7 @@ void finish_invert_options(CLI::App& cmd, pipeline::InvertStep& step,
   if (!cmd.count("--learning-rate")) s.learning_rate = d.learning_rate;
   if (!cmd.count("--grad-tol")) s.gradient_tolerance = d.gradient_tolerance;
   if (!cmd.count("--rel-tol")) s.relative_tolerance = d.relative_tolerance;
+  s.keep_stale_jacobian = d.keep_stale_jacobian;  // no flag: the method's own choice
 }
 
 

@@ -50,6 +50,10 @@ struct SolverSettings {
   std::string refine = "gauss-newton";  // grid: local method run from the best grid point
                                         // (the most accurate in bench-solvers), or quadratic
                                         // (a fitted quadratic only) or none
+  // gauss-newton: after an accepted step into another linear region of the decoder, keep the
+  // previous Jacobian until a step is rejected (see gauss_newton.cpp). Set for the grid's
+  // refinement, where it saves decoder passes; from the encoder it cost iterations.
+  bool keep_stale_jacobian = false;
   // Shared by the chunks of one inversion (see ChunkCache); empty: nothing kept.
   std::shared_ptr<ChunkCache> cache;
   // Called after each iteration with the number of images still running (progress bars).
