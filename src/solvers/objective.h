@@ -56,8 +56,8 @@ class Objective {
   // `jacobian` (B, L, P), when given, is used instead of computing it: the decoder is piecewise
   // linear, so the Jacobian is the same wherever the ReLU activation pattern is the same.
   // `stale` (B) bool, when given, marks rows whose `jacobian` is that of a nearby point (a
-  // solver's approximation): it makes their Gauss-Newton matrix, their gradient comes from a
-  // backward pass (exact).
+  // solver's approximation): it still makes their Gauss-Newton matrix, but their gradient comes
+  // from a backward pass (exact).
   Evaluation evaluate(const DecodedPoints& points, bool need_grad, bool need_gauss_newton = false,
                       const torch::Tensor& jacobian = {}, const torch::Tensor& stale = {}) const;
 
