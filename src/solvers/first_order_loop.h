@@ -24,7 +24,7 @@ Solution first_order_loop(const Objective& objective, const torch::Tensor& start
     state.check_convergence(rows, f_old, ev.grad);
     state.end_iteration();
   }
-  return state.finish(objective);
+  return state.finish();
 }
 
 }  // namespace preimage::solvers::detail

@@ -54,7 +54,7 @@ Solution FixedPoint::solve(const Objective& objective, const torch::Tensor& star
       state.stop(rows.masked_select(step < settings_.step_tolerance), StopReason::kStepNorm);
     state.end_iteration();
   }
-  auto s = state.finish(objective);
+  auto s = state.finish();
   s.diagnostics["contraction"] = contraction_estimate(steps, used).to(torch::kFloat32);
   s.diagnostics["fixed_point_loss"] = state.f().to(torch::kFloat32);
   s.diagnostics["step_norm"] =

@@ -20,9 +20,10 @@ torch::Tensor row_dot(const torch::Tensor& a, const torch::Tensor& b) { return (
 
 // The Jacobian at points an accepted step moved to, and whether it is stale (that of the
 // previous point). Where the ReLU activation pattern did not change, the previous Jacobian is
-// exact (the decoder is linear there). Where it changed, it is recomputed by forward mode (two
-// decoder passes for L = 2) only if `refresh`: otherwise the previous one serves for the
-// Gauss-Newton matrix of the next step, the gradient coming from a backward pass (one pass).
+// exact (the decoder is linear there), unless it was a caller's guess (`guessed`: recomputed).
+// Where it changed, it is recomputed by forward mode (two decoder passes for L = 2) only if
+// `refresh`: otherwise the previous one serves for the Gauss-Newton matrix of the next step, the
+// gradient coming from a backward pass (one pass).
 // The decoder's regions are tiny (9 of 10 steps from the grid's points cross a boundary) but
 // neighbouring regions differ in few units, so near a minimum the previous Jacobian still
 // models the step well: from the grid's points 12% fewer decoder passes, the same results on
@@ -34,11 +35,12 @@ struct MovedJacobian {
 };
 MovedJacobian jacobian_at(const DecoderEngine& engine, const DecodedPoints& points,
                           const torch::Tensor& pattern, const torch::Tensor& previous_pattern,
-                          torch::Tensor previous_jacobian, const torch::Tensor& refresh) {
+                          torch::Tensor previous_jacobian, const torch::Tensor& guessed,
+                          const torch::Tensor& refresh) {
   auto changed = pattern.eq(previous_pattern).all(1).logical_not();
-  auto recompute = changed.logical_and(refresh).nonzero().view({-1});
+  auto recompute = changed.logical_and(refresh).logical_or(guessed).nonzero().view({-1});
   MovedJacobian out{std::move(previous_jacobian),  // a copy made for this call: filled in place
-                    changed.logical_and(refresh.logical_not())};
+                    changed.logical_and(refresh.logical_or(guessed).logical_not())};
   if (recompute.numel() > 0)
     out.jacobian.index_copy_(0, recompute, engine.jacobian(points.select(recompute).trace));
   return out;
@@ -51,9 +53,27 @@ Solution GaussNewton::solve(const Objective& objective, const torch::Tensor& sta
 
 Solution GaussNewton::solve_decoded(const Objective& objective,
                                     const DecodedPoints& start_points) const {
+  return solve_decoded(objective, start_points, {}, {});
+}
+
+Solution GaussNewton::solve_decoded(const Objective& objective, const DecodedPoints& start_points,
+                                    const torch::Tensor& jacobian_guess,
+                                    const torch::Tensor& guessed) const {
   torch::NoGradGuard no_grad;
   const auto& start = start_points.y;
-  auto e = objective.evaluate(start_points, /*need_grad=*/true, /*need_gauss_newton=*/true);
+  // (B) bool: the row of `jacobian` is the caller's guess (until the first accepted step).
+  auto guess = torch::zeros({start.size(0)}, torch::kBool);
+  Evaluation e;
+  if (jacobian_guess.defined()) {
+    guess = guessed.clone();
+    auto known = guessed.logical_not().nonzero().view({-1});
+    auto J = jacobian_guess.clone();
+    if (known.numel() > 0)
+      J.index_copy_(0, known, objective.engine().jacobian(start_points.select(known).trace));
+    e = objective.evaluate(start_points, true, true, J, guessed);
+  } else {
+    e = objective.evaluate(start_points, /*need_grad=*/true, /*need_gauss_newton=*/true);
+  }
   IterationState state(start, e.value, settings_);
   auto grad = e.grad;  // (B, L) at the current points
   auto gn = e.gn;      // (B, L, L)
@@ -111,13 +131,15 @@ Solution GaussNewton::solve_decoded(const Objective& objective,
                        ? last_rejected.index_select(0, accepted)
                        : torch::ones({accepted.size(0)}, torch::kBool);
     auto moved = jacobian_at(objective.engine(), moved_points, moved_pattern, previous_pattern,
-                             jacobian.index_select(0, accepted), refresh);
+                             jacobian.index_select(0, accepted), guess.index_select(0, accepted),
+                             refresh);
     auto derivatives = sub.restrict_to(better_idx)
                            .evaluate(moved_points, true, true, moved.jacobian, moved.stale);
     state.move(accepted, moved_points.y, derivatives.value);
     grad.index_copy_(0, accepted, derivatives.grad);
     gn.index_copy_(0, accepted, derivatives.gn);
     jacobian.index_copy_(0, accepted, moved.jacobian);
+    guess.index_fill_(0, accepted, false);
     // A stale Jacobian keeps the pattern of the region it belongs to.
     pattern.index_copy_(0, accepted,
                         torch::where(moved.stale.unsqueeze(1), previous_pattern, moved_pattern));
@@ -132,7 +154,7 @@ Solution GaussNewton::solve_decoded(const Objective& objective,
     state.stop(hopeless, StopReason::kNoDescent);
     state.end_iteration();
   }
-  return state.finish(objective);
+  return state.finish();
 }
 
 }  // namespace preimage::solvers

@@ -20,6 +20,12 @@ class GaussNewton : public Solver {
   std::string name() const override { return "gauss-newton"; }
   Solution solve(const Objective& objective, const torch::Tensor& start) const override;
   Solution solve_decoded(const Objective& objective, const DecodedPoints& start) const override;
+  // The same with a guess of the Jacobian (B, L, P) of the rows `guessed` (B, bool), such as the
+  // grid's secant: their Gauss-Newton matrix comes from the guess until a step is accepted (where
+  // the Jacobian is computed), their gradient from a backward pass (one decoder pass instead of
+  // the Jacobian's two).
+  Solution solve_decoded(const Objective& objective, const DecodedPoints& start,
+                         const torch::Tensor& jacobian_guess, const torch::Tensor& guessed) const;
 
  private:
   SolverSettings settings_;

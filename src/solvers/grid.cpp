@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "solvers/gauss_newton.h"
 #include "util/error.h"
 
 namespace preimage::solvers {
@@ -21,6 +22,15 @@ struct DecodedGrid {
   LossKind kind = LossKind::kSquaredError;
   double prior = 0;
 
+  // The logits of grid points `idx`: the feature itself (bernoulli), or the logit of the
+  // sigmoid (squared error), clamped to |logit| <= 13.8 (beyond, float32's sigmoid loses its
+  // precision, and the pixel's Gauss-Newton weight s'(logit)^2 is below 1e-12).
+  torch::Tensor logits(const torch::Tensor& idx) const {
+    auto f = feature.index_select(0, idx);
+    if (kind == LossKind::kBernoulli) return f;
+    return f.clamp_(kSaturation, 1 - kSaturation).logit_();
+  }
+  static constexpr double kSaturation = 1e-6;
   torch::Tensor penalty(const torch::Tensor& f) const {
     return kind == LossKind::kSquaredError ? f.square()
                                            : torch::nn::functional::softplus(f);
@@ -145,7 +155,7 @@ torch::Tensor GridSearch::make_grid(int64_t latent_dim, int64_t points, double r
   return torch::stack(cols, 1).contiguous();
 }
 
-GridSearch::Search GridSearch::search(const Objective& objective) const {
+GridSearch::Search GridSearch::search(const Objective& objective, bool secant_jacobian) const {
   torch::NoGradGuard no_grad;
   const int64_t L = objective.latent_dim();
   require(L <= kMaxLatentDim,
@@ -266,6 +276,21 @@ GridSearch::Search GridSearch::search(const Objective& objective) const {
   step = torch::where(convex.unsqueeze(1).logical_and(torch::isfinite(step)), step,
                       torch::zeros_like(step));
   out.quadratic = out.points + step.clamp(-h, h);  // stay within the stencil
+
+  // 4. Secant Jacobians: differences of the logits of the best point's neighbours per axis
+  // (central, one-sided at the box's edge).
+  if (secant_jacobian) {
+    const auto multi = multi_index(best_idx, n, L);  // (B, L)
+    out.secant_jacobian = torch::empty({B, L, objective.engine().pixels()}, dtype);
+    for (int64_t i = 0; i < L; ++i) {
+      auto up = multi.clone(), down = multi.clone();
+      up.select(1, i).add_(1).clamp_max_(n - 1);
+      down.select(1, i).sub_(1).clamp_min_(0);
+      auto span = (up.select(1, i) - down.select(1, i)).to(dtype).mul_(h).unsqueeze(1);
+      out.secant_jacobian.select(1, i).copy_(
+          (grid.logits(flat_index(up, n)) - grid.logits(flat_index(down, n))) / span);
+    }
+  }
   return out;
 }
 
@@ -277,7 +302,7 @@ std::pair<torch::Tensor, torch::Tensor> GridSearch::best_grid_points(
 
 Solution GridSearch::solve(const Objective& objective, const torch::Tensor& start) const {
   torch::NoGradGuard no_grad;
-  auto found = search(objective);
+  auto found = search(objective, /*secant_jacobian=*/settings_.refine == "gauss-newton");
   const int64_t B = start.size(0);
   auto points = found.points, loss = found.loss;
   torch::Tensor initial;  // the objective at the caller's start
@@ -308,8 +333,15 @@ Solution GridSearch::solve(const Objective& objective, const torch::Tensor& star
     const auto at_quadratic = objective.decode(found.quadratic);
     initial = objective.value(at_start);
     auto from_start = initial < objective.value(at_quadratic);
-    s = make_solver(settings_.refine, settings_)
-            ->solve_decoded(objective, DecodedPoints::where(from_start, at_start, at_quadratic));
+    const auto first = DecodedPoints::where(from_start, at_start, at_quadratic);
+    if (settings_.refine == "gauss-newton") {
+      // Started at the quadratic's minimiser, within a grid step of the best grid point, with
+      // that point's secant as its first Jacobian: one decoder pass instead of two.
+      s = GaussNewton(settings_).solve_decoded(objective, first, found.secant_jacobian,
+                                               from_start.logical_not());
+    } else {
+      s = make_solver(settings_.refine, settings_)->solve_decoded(objective, first);
+    }
     auto grid_better = loss < s.final_loss;
     s.latents = torch::where(grid_better.unsqueeze(1), points, s.latents);
     s.final_loss = torch::where(grid_better, loss, s.final_loss);

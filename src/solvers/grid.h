@@ -9,7 +9,9 @@
 //      around them; images sorted by their best coarse point share windows, so a chunk of them is
 //      scored against the union of its windows with one more GEMM;
 //   3. a quadratic fitted to the 3^L fine scores around the best point, its minimiser evaluated
-//      with one decoder pass (kept when better): sub-grid accuracy at the cost of one forward.
+//      with one decoder pass (kept when better): sub-grid accuracy at the cost of one forward;
+//   4. for a Gauss-Newton refinement, the secant Jacobian of the decoder's logits between the best
+//      point's neighbours: its first Gauss-Newton matrix without a Jacobian's two passes.
 // Then `refine` (a local method: lbfgs, gauss-newton, ...) runs from there, or from the caller's
 // start where that is better (a narrow basin between grid points; diagnostic refined_from_start),
 // or "quadratic" stops after step 3, "none" after step 2. The safeguard keeps the start when
@@ -30,9 +32,12 @@ class GridSearch : public Solver {
     torch::Tensor points;     // (B, L) best fine grid point of each image
     torch::Tensor loss;       // (B) its objective value (from the scores: no extra decoder pass)
     torch::Tensor quadratic;  // (B, L) minimiser of the local quadratic fit (= points where none)
+    torch::Tensor secant_jacobian;  // (B, L, P) d logits / d y by differences of the decoded
+                                    // grid around `points`, where asked for
   };
-  // Steps 1-3 above without evaluating the quadratic minimiser.
-  Search search(const Objective& objective) const;
+  // Steps 1-3 above without evaluating the quadratic minimiser; with `secant_jacobian` also the
+  // secants.
+  Search search(const Objective& objective, bool secant_jacobian = false) const;
   // The best grid point of each image (B, L) and its loss (B): steps 1-2.
   std::pair<torch::Tensor, torch::Tensor> best_grid_points(const Objective& objective) const;
   // The grid itself: (n^L, L), row-major over the axes.

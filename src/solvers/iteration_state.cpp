@@ -78,11 +78,11 @@ void IterationState::end_iteration() {
   detail::report_iteration(settings_, running_count_);
 }
 
-Solution IterationState::finish(const Objective& objective) const {
+Solution IterationState::finish() const {
   Solution s;
   s.latents = best_y_;
   s.initial_loss = initial_f_;
-  s.final_loss = objective.value(best_y_);
+  s.final_loss = best_f_;  // each move's loss was computed at its point: no decoder pass
   s.iterations = iterations_;
   s.stop_reason = stop_reason_;
   s.left_box = left_box_;

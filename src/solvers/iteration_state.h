@@ -22,7 +22,8 @@ class IterationState {
   const torch::Tensor& y() const { return y_; }  // (B, L) current points
   const torch::Tensor& f() const { return f_; }  // (B) current losses
 
-  // Moves `rows` to `y_new` with losses `f_new` (the method decided they are acceptable).
+  // Moves `rows` to `y_new` with losses `f_new`, the objective at `y_new` (the method decided
+  // they are acceptable; `finish` reports them).
   void move(const torch::Tensor& rows, const torch::Tensor& y_new, const torch::Tensor& f_new);
   // Stops `rows` with `reason` (no-op for rows already stopped).
   void stop(const torch::Tensor& rows, StopReason reason);
@@ -34,8 +35,8 @@ class IterationState {
   // stops everything at the iteration cap, reports progress.
   void end_iteration();
 
-  // The best point of each image; final loss recomputed there.
-  Solution finish(const Objective& objective) const;
+  // The best point of each image with its loss (as `move` was given it: no decoder pass).
+  Solution finish() const;
 
  private:
   SolverSettings settings_;

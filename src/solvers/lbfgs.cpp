@@ -113,7 +113,7 @@ Solution Lbfgs::solve(const Objective& objective, const torch::Tensor& start) co
                StopReason::kNoDescent);
     state.end_iteration();
   }
-  return state.finish(objective);
+  return state.finish();
 }
 
 }  // namespace preimage::solvers

@@ -1,11 +1,72 @@
 #include "solvers/objective.h"
 
+#include <algorithm>
+#include <tuple>
+#include <utility>
+#include <vector>
+
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
 #include "util/error.h"
 
 namespace preimage::solvers {
+namespace {
+
+// Per image, J^T g (B, L) and J^T diag(c) J (B, L, L) from the Jacobian J (B, L, P), in one pass
+// over the pixels (a batched matrix product loops over the images on the CPU; reductions over a
+// (B, L, L, P) product make and read a temporary L^2 times the Jacobian's size).
+template <typename T>
+void jacobian_products_rows(const torch::Tensor& J, const torch::Tensor& g, const torch::Tensor& c,
+                            torch::Tensor& grad, torch::Tensor& gn) {
+  const int64_t B = J.size(0), L = J.size(1), P = J.size(2);
+  const T* j = J.data_ptr<T>();
+  const T* gp = g.defined() ? g.data_ptr<T>() : nullptr;
+  const T* cp = c.defined() ? c.data_ptr<T>() : nullptr;
+  T* out_g = grad.defined() ? grad.data_ptr<T>() : nullptr;
+  T* out_h = gn.defined() ? gn.data_ptr<T>() : nullptr;
+  std::vector<double> sg(static_cast<size_t>(L)), sh(static_cast<size_t>(L * L));
+  for (int64_t b = 0; b < B; ++b) {
+    const T* jb = j + b * L * P;
+    std::fill(sg.begin(), sg.end(), 0.0);
+    std::fill(sh.begin(), sh.end(), 0.0);
+    for (int64_t p = 0; p < P; ++p) {
+      for (int64_t i = 0; i < L; ++i) {
+        const T ji = jb[i * P + p];
+        if (gp) sg[static_cast<size_t>(i)] += static_cast<double>(ji * gp[b * P + p]);
+        if (cp) {
+          const T cji = cp[b * P + p] * ji;
+          for (int64_t k = 0; k <= i; ++k)
+            sh[static_cast<size_t>(i * L + k)] += static_cast<double>(cji * jb[k * P + p]);
+        }
+      }
+    }
+    for (int64_t i = 0; i < L; ++i) {
+      if (out_g) out_g[b * L + i] = static_cast<T>(sg[static_cast<size_t>(i)]);
+      if (out_h)
+        for (int64_t k = 0; k <= i; ++k)
+          out_h[(b * L + i) * L + k] = out_h[(b * L + k) * L + i] =
+              static_cast<T>(sh[static_cast<size_t>(i * L + k)]);
+    }
+  }
+}
+
+// (J^T g, J^T diag(c) J); either of g, c may be undefined (its product is then undefined).
+std::pair<torch::Tensor, torch::Tensor> jacobian_products(const torch::Tensor& J_in,
+                                                          const torch::Tensor& g_in,
+                                                          const torch::Tensor& c_in) {
+  const auto J = J_in.contiguous();
+  const int64_t B = J.size(0), L = J.size(1);
+  torch::Tensor g = g_in.defined() ? g_in.contiguous() : g_in;
+  torch::Tensor c = c_in.defined() ? c_in.contiguous() : c_in;
+  torch::Tensor grad = g.defined() ? torch::empty({B, L}, J.options()) : torch::Tensor();
+  torch::Tensor gn = c.defined() ? torch::empty({B, L, L}, J.options()) : torch::Tensor();
+  AT_DISPATCH_FLOATING_TYPES(J.scalar_type(), "jacobian_products",
+                             [&] { jacobian_products_rows<scalar_t>(J, g, c, grad, gn); });
+  return {grad, gn};
+}
+
+}  // namespace
 
 Objective::Objective(const DecoderEngine& engine, const LossSpec& loss, torch::Tensor targets)
     : engine_(&engine), loss_(loss), targets_(std::move(targets)) {
@@ -83,17 +144,13 @@ Evaluation Objective::evaluate(const DecodedPoints& points, bool need_grad,
   if (need_gauss_newton) {
     J = jacobian.defined() ? jacobian : engine_->jacobian(points.trace);  // (B, L, P)
     e.jacobian = J;
-    // J W J^T per image as reductions over pixels: a batched product of (L, P) matrices loops
-    // over the images on the CPU, slower than the Jacobian itself.
-    auto weighted = J * pl.curvature.unsqueeze(1);                  // (B, L, P)
-    e.gn = (J.unsqueeze(1) * weighted.unsqueeze(2)).sum(-1);        // (B, L, L)
+    std::tie(e.grad, e.gn) = jacobian_products(J, pl.g_logits, pl.curvature);
     if (loss_.prior_weight > 0)
       e.gn.add_(torch::eye(y.size(1), y.options()).unsqueeze(0), 2 * loss_.prior_weight);
   }
   if (need_grad || need_gauss_newton) {
     // g = J^T dloss/dlogits: from the Jacobian when it is there, else one backward pass.
-    e.grad = J.defined() ? (J * pl.g_logits.unsqueeze(1)).sum(-1)
-                         : engine_->backward(points.trace, pl.g_logits);
+    if (!J.defined()) e.grad = engine_->backward(points.trace, pl.g_logits);
     if (J.defined() && stale.defined()) {
       const auto rows = stale.nonzero().view({-1});
       if (rows.numel() > 0)

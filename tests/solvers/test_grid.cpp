@@ -127,3 +127,30 @@ TEST(Grid, RefinesFromTheStartWhereItIsBetterThanTheGridsPoint) {
   EXPECT_EQ(worse.sum().item<int64_t>(), 0)
       << "of " << rows.numel() << " images whose start beats the grid's point";
 }
+
+// The secant Jacobian between the best grid point's neighbours: the exact Jacobian there where
+// the neighbours share the point's linear region, one-sided at the box's edge, for both losses
+// (squared error recovers the logits from the stored sigmoids).
+TEST(Grid, SecantJacobianIsTheDecodersJacobianAtTheBestPoint) {
+  auto dec = test_support::tiny_decoder(2, 16, 43, torch::kFloat64);
+  solvers::DecoderEngine engine(dec);
+  // Images decoded from latents inside the box, and one beyond its edge (x > 3).
+  auto y_star = torch::tensor({{0.3, -0.4}, {1.0, 0.5}, {-0.7, 0.2}, {3.6, 0.1}}, torch::kFloat64);
+  auto logits = engine.forward(y_star);
+  for (auto kind : {solvers::LossKind::kSquaredError, solvers::LossKind::kBernoulli}) {
+    solvers::LossSpec spec;
+    spec.kind = kind;
+    solvers::Objective f(engine, spec, torch::sigmoid(logits));
+    auto found = solvers::GridSearch(grid_settings(601, 3.0)).search(f, /*secant_jacobian=*/true);
+    ASSERT_TRUE(found.secant_jacobian.defined());
+    EXPECT_NEAR(found.points[3][0].item<double>(), 3.0, 1e-12) << "on the edge";
+    auto exact = engine.jacobian(f.decode(found.points).trace);
+    auto error = (found.secant_jacobian - exact).abs().amax({1, 2}) /
+                 exact.abs().amax({1, 2});  // (B) relative, per image
+    // The spacing (0.01) crosses few of the tiny decoder's region boundaries.
+    EXPECT_LT(error.median().item<double>(), 1e-6) << error;
+    EXPECT_LT(error.max().item<double>(), 0.5) << error;
+  }
+  solvers::Objective f(engine, {}, torch::sigmoid(logits));
+  EXPECT_FALSE(solvers::GridSearch(grid_settings(21, 3.0)).search(f).secant_jacobian.defined());
+}

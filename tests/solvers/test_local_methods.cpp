@@ -2,6 +2,7 @@
 // batched = alone.
 #include <gtest/gtest.h>
 
+#include "solvers/gauss_newton.h"
 #include "solvers/invert.h"
 #include "solvers/solver.h"
 #include "tiny_decoder.h"
@@ -171,4 +172,37 @@ TEST(GaussNewton, StopsWhereItsModelPredictsNoGain) {
   EXPECT_GE(predicted.sum().item<int64_t>(), 2) << again.stop_reason;
   EXPECT_TRUE((again.iterations.masked_select(predicted) == 1).all().item<bool>())
       << again.iterations;
+}
+
+// A caller's guess of the start's Jacobian (the grid's secant) makes the first Gauss-Newton
+// matrix; the gradient stays exact. The exact Jacobian as a guess takes the same first step as
+// no guess; a wrong guess another step, and still the known optimum in the end.
+TEST(GaussNewton, AJacobianGuessShapesTheFirstStepNotTheOptimum) {
+  KnownOptimum k;
+  torch::manual_seed(8);
+  auto start = k.y_star + 0.05 * torch::randn_like(k.y_star);
+  solvers::Objective f(k.engine, {}, k.targets);
+  const auto decoded = f.decode(start);
+  const auto exact = k.engine.jacobian(decoded.trace);
+  const auto wrong = exact * 1.5 + 0.3 * torch::randn_like(exact);
+  const auto guessed = torch::tensor({true, true, false, true});
+  for (bool keep_stale : {false, true}) {
+    auto one_step = settings_for("gauss-newton");
+    one_step.keep_stale_jacobian = keep_stale;
+    one_step.max_iterations = 1;
+    solvers::GaussNewton gn(one_step);
+    auto plain = gn.solve_decoded(f, decoded);
+    auto with_exact = gn.solve_decoded(f, decoded, exact, guessed);
+    auto with_wrong = gn.solve_decoded(f, decoded, wrong, guessed);
+    EXPECT_TRUE(torch::allclose(with_exact.latents, plain.latents, 1e-9, 1e-12))
+        << with_exact.latents - plain.latents;
+    auto moved = (with_wrong.latents - plain.latents).abs().amax(1) > 1e-6;
+    EXPECT_TRUE(torch::equal(moved, guessed)) << with_wrong.latents - plain.latents;
+
+    auto settings = settings_for("gauss-newton");
+    settings.keep_stale_jacobian = keep_stale;
+    auto sol = solvers::GaussNewton(settings).solve_decoded(f, decoded, wrong, guessed);
+    EXPECT_LT((sol.latents - k.y_star).abs().max().item<double>(), 1e-5) << sol.latents;
+    EXPECT_TRUE(sol.converged().all().item<bool>()) << sol.stop_reason;
+  }
 }
