@@ -21,9 +21,9 @@ class GaussNewton : public Solver {
   Solution solve(const Objective& objective, const torch::Tensor& start) const override;
   Solution solve_decoded(const Objective& objective, const DecodedPoints& start) const override;
   // The same with a guess of the Jacobian (B, L, P) of the rows `guessed` (B, bool), such as the
-  // grid's secant: their Gauss-Newton matrix comes from the guess until a step is accepted (where
-  // the Jacobian is computed), their gradient from a backward pass (one decoder pass instead of
-  // the Jacobian's two).
+  // grid's secant: their first Gauss-Newton matrix comes from the guess, their gradient from a
+  // backward pass (one decoder pass instead of the Jacobian's two), and the guess is then
+  // refreshed like a stale Jacobian (at the first accepted step unless keep_stale_jacobian).
   Solution solve_decoded(const Objective& objective, const DecodedPoints& start,
                          const torch::Tensor& jacobian_guess, const torch::Tensor& guessed) const;
 

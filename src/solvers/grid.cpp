@@ -82,15 +82,14 @@ DecodedGrid decode_grid(const Objective& objective, int64_t n, double radius) {
 torch::Tensor scores(const Objective& objective, const torch::Tensor& weighted,
                      const DecodedGrid& grid, const torch::Tensor& rows, const torch::Tensor& idx) {
   auto f = grid.feature.index_select(0, idx);  // (U, P)
-  auto s = weighted.index_select(0, rows).mm(f.t()).mul_(grid.coefficient);
   const auto& mask = objective.loss().mask;
-  if (mask.defined()) {
-    s.add_(mask.index_select(0, rows).mm(grid.penalty(f).t()));
-    if (grid.prior > 0)
-      s.add_(grid.points.index_select(0, idx).square().sum(1).mul(grid.prior).unsqueeze(0));
-  } else {
-    s.add_(grid.constant.index_select(0, idx).unsqueeze(0));
-  }
+  if (!mask.defined())  // constant + coefficient (m z) . f, one GEMM
+    return torch::addmm(grid.constant.index_select(0, idx).unsqueeze(0),
+                        weighted.index_select(0, rows), f.t(), 1.0, grid.coefficient);
+  auto s = weighted.index_select(0, rows).mm(f.t()).mul_(grid.coefficient);
+  s.add_(mask.index_select(0, rows).mm(grid.penalty(f).t()));
+  if (grid.prior > 0)
+    s.add_(grid.points.index_select(0, idx).square().sum(1).mul(grid.prior).unsqueeze(0));
   return s;
 }
 
