@@ -68,7 +68,7 @@ struct SolverSettings {
 struct Solution {
   torch::Tensor latents;       // (B, L) the solution (the last iterate unless said otherwise)
   torch::Tensor initial_loss;  // (B) objective at the start
-  torch::Tensor final_loss;    // (B) objective at `latents` (computed, not the last step's)
+  torch::Tensor final_loss;    // (B) objective at `latents`, as evaluated there
   torch::Tensor iterations;    // (B) int64 iterations used
   torch::Tensor stop_reason;   // (B) int64 StopReason
   torch::Tensor left_box;      // (B) bool: an iterate left the latent box
