@@ -14,14 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-// The first of `keys` present in `j` (an object), or nullptr.
-const json* find_any(const json& j, std::initializer_list<const char*> keys) {
-  if (!j.is_object()) return nullptr;
-  for (const char* k : keys)
-    if (j.contains(k)) return &j[k];
-  return nullptr;
-}
-
 std::string cell(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
