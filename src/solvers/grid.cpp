@@ -301,7 +301,9 @@ std::pair<torch::Tensor, torch::Tensor> GridSearch::best_grid_points(
 
 Solution GridSearch::solve(const Objective& objective, const torch::Tensor& start) const {
   torch::NoGradGuard no_grad;
-  auto found = search(objective, /*secant_jacobian=*/settings_.refine == "gauss-newton");
+  // Gauss-Newton starts from the grid's secant Jacobian (one decoder pass instead of two).
+  const bool gauss_newton = settings_.refine == "gauss-newton";
+  auto found = search(objective, /*secant_jacobian=*/gauss_newton);
   const int64_t B = start.size(0);
   auto points = found.points, loss = found.loss;
   torch::Tensor initial;  // the objective at the caller's start
@@ -333,9 +335,9 @@ Solution GridSearch::solve(const Objective& objective, const torch::Tensor& star
     initial = objective.value(at_start);
     auto from_start = initial < objective.value(at_quadratic);
     const auto first = DecodedPoints::where(from_start, at_start, at_quadratic);
-    if (settings_.refine == "gauss-newton") {
+    if (gauss_newton) {
       // Started at the quadratic's minimiser, within a grid step of the best grid point, with
-      // that point's secant as its first Jacobian: one decoder pass instead of two.
+      // that point's secant as its first Jacobian.
       s = GaussNewton(settings_).solve_decoded(objective, first, found.secant_jacobian,
                                                from_start.logical_not());
     } else {
