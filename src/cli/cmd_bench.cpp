@@ -11,6 +11,7 @@
 #include "pipeline/benchmark.h"
 #include "pipeline/encode_step.h"
 #include "pipeline/threads.h"
+#include "util/blas_threads.h"
 #include "util/error.h"
 
 namespace preimage::cli {
@@ -45,7 +46,7 @@ void execute(const BenchConfig& cfg) {
   const double gemm = pipeline::gemm_gflops();
   std::printf("| Benchmark | Figure |\n|---|---|\n");
   std::printf("| BLAS threads / LibTorch intra-op threads | %d / %d |\n",
-              pipeline::blas_thread_count(), at::get_num_threads());
+              util::blas_threads(), at::get_num_threads());
   std::printf("| GEMM 2048x2048 float32 | %.1f GFLOP/s |\n", gemm);
   std::fflush(stdout);
   const auto batched = pipeline::bench_inversion_batched(engine, targets, start, cfg.steps, cfg.chunk);

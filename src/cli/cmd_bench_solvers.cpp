@@ -39,6 +39,10 @@ void add_bench_solvers_command(CLI::App& app) {
   cmd->add_option("--images", cfg->bench.images, "Range of the run's images: N, A:B or all")
       ->capture_default_str();
   cmd->add_option("--chunk", cfg->bench.chunk_size, "Images solved together")->capture_default_str();
+  cmd->add_option("--workers", cfg->bench.workers,
+                  "Chunks solved at once, each on one core (0: as many as the BLAS has threads)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->callback([cfg] {
     auto run = run::RunFolder::open(cfg->run);
     pipeline::print_solver_benchmark(pipeline::benchmark_solvers(run, cfg->bench));

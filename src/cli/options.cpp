@@ -69,6 +69,10 @@ void add_invert_options(CLI::App& cmd, pipeline::InvertStep& step, std::string& 
       ->capture_default_str();
   cmd.add_option("--chunk", r.chunk_size, "Images solved together (bounds memory)")
       ->capture_default_str();
+  cmd.add_option("--workers", r.workers,
+                 "Chunks solved at once, each on one core (0: as many as the BLAS has threads)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd.add_option("--start", step.start,
                  "Start point: encoder (MT), prior (the origin), grid (best grid point), or a "
                  "stored latent space")

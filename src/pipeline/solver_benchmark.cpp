@@ -72,6 +72,7 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
   };
   auto run_one = [&](const std::string& label, solvers::InvertRequest request) {
     request.chunk_size = config.chunk_size;
+    request.workers = config.workers;
     request.show_progress = false;
     request.encoder = encoder;
     reset_peak_memory();
@@ -126,6 +127,10 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
   nlohmann::json out;
   out["images"] = n;
   out["range"] = range.str();
+  solvers::InvertRequest sizing;
+  sizing.chunk_size = config.chunk_size;
+  sizing.workers = config.workers;
+  out["workers"] = solvers::invert_workers(sizing, n, targets.device());
   for (const auto& r : rows) {
     const auto& s = r.s;
     auto within = (s.final_loss <= oracle * (1 + kOracleTolerance)).to(torch::kFloat64).mean();
@@ -203,9 +208,10 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
 
 void print_solver_benchmark(const nlohmann::json& r) {
   std::printf(
-      "\n%lld images (range %s); oracle = best loss any method found (mean %.4f); best point "
-      "> %.1f from E(z) for %.1f%% of images\n\n",
+      "\n%lld images (range %s, %lld workers); oracle = best loss any method found (mean %.4f); "
+      "best point > %.1f from E(z) for %.1f%% of images\n\n",
       static_cast<long long>(r["images"].get<int64_t>()), r["range"].get<std::string>().c_str(),
+      static_cast<long long>(r.value("workers", int64_t{1})),
       r["oracle"]["mean_loss"].get<double>(), kBasinDistance,
       100 * r["oracle"]["far_from_encoder"].get<double>());
   std::printf(

@@ -22,6 +22,7 @@ struct SolverBenchmarkConfig {
   bool careful = true;
   std::string images = "all";  // range of the run's images ("all": every image of the run)
   int64_t chunk_size = solvers::InvertRequest{}.chunk_size;  // images solved together
+  int64_t workers = 0;  // chunks solved at once (0: automatic, see InvertRequest)
 };
 
 // Runs each method (its defaults) from the encoder's start; returns one row per method plus the

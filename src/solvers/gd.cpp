@@ -8,15 +8,18 @@ namespace preimage::solvers {
 
 Solution GradientDescent::solve(const Objective& objective, const torch::Tensor& start) const {
   const double tau = settings_.learning_rate;
-  auto s = detail::first_order_loop(objective, start, settings_,
-                                    [tau](const torch::Tensor&, const torch::Tensor& y,
-                                          const torch::Tensor& g, int64_t) { return y - tau * g; });
+  return detail::first_order_loop(objective, start, settings_,
+                                  [tau](const torch::Tensor&, const torch::Tensor& y,
+                                        const torch::Tensor& g, int64_t) { return y - tau * g; });
+}
+
+void GradientDescent::review(const Solution& solution) const {
   const auto capped =
-      (s.stop_reason == static_cast<int64_t>(StopReason::kMaxIterations)).sum().item<int64_t>();
+      (solution.stop_reason == static_cast<int64_t>(StopReason::kMaxIterations)).sum().item<int64_t>();
   if (capped > 0 && settings_.gradient_tolerance > 0)
     spdlog::warn("gd: {} of {} images did not reach |grad| < {} in {} steps of tau = {}", capped,
-                 start.size(0), settings_.gradient_tolerance, settings_.max_iterations, tau);
-  return s;
+                 solution.stop_reason.size(0), settings_.gradient_tolerance,
+                 settings_.max_iterations, settings_.learning_rate);
 }
 
 }  // namespace preimage::solvers

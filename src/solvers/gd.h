@@ -11,6 +11,7 @@ class GradientDescent : public Solver {
   explicit GradientDescent(SolverSettings settings) : settings_(std::move(settings)) {}
   std::string name() const override { return "gd"; }
   Solution solve(const Objective& objective, const torch::Tensor& start) const override;
+  void review(const Solution& solution) const override;
 
  private:
   SolverSettings settings_;

@@ -154,7 +154,7 @@ torch::Tensor GridSearch::make_grid(int64_t latent_dim, int64_t points, double r
   return torch::stack(cols, 1).contiguous();
 }
 
-GridSearch::Search GridSearch::search(const Objective& objective, bool secant_jacobian) const {
+std::shared_ptr<const DecodedGrid> GridSearch::decoded_grid(const Objective& objective) const {
   torch::NoGradGuard no_grad;
   const int64_t L = objective.latent_dim();
   require(L <= kMaxLatentDim,
@@ -168,17 +168,24 @@ GridSearch::Search GridSearch::search(const Objective& objective, bool secant_ja
   require(bytes <= kMaxGridBytes,
           fmt::format("a grid of {}^{} points would take {:.1f} GB decoded", n, L, bytes / 1e9),
           "lower --grid-points");
+  auto& cache = settings_.cache;
+  if (cache && cache->grid && cache->grid->made_for(objective, n, settings_.grid_radius))
+    return cache->grid;
+  auto decoded = std::make_shared<const DecodedGrid>(decode_grid(objective, n, settings_.grid_radius));
+  if (cache) cache->grid = decoded;
+  return decoded;
+}
+
+void GridSearch::prepare(const Objective& objective) const { decoded_grid(objective); }
+
+GridSearch::Search GridSearch::search(const Objective& objective, bool secant_jacobian) const {
+  torch::NoGradGuard no_grad;
+  const auto decoded = decoded_grid(objective);
+  const DecodedGrid& grid = *decoded;
+  const int64_t L = objective.latent_dim();
+  const int64_t n = grid.n;
   const auto& z = objective.targets();  // (B, P)
   const auto dtype = z.scalar_type();
-  auto& cache = settings_.cache;
-  std::shared_ptr<const DecodedGrid> decoded;
-  if (cache && cache->grid && cache->grid->made_for(objective, n, settings_.grid_radius)) {
-    decoded = cache->grid;
-  } else {
-    decoded = std::make_shared<const DecodedGrid>(decode_grid(objective, n, settings_.grid_radius));
-    if (cache) cache->grid = decoded;
-  }
-  const DecodedGrid& grid = *decoded;
   const auto& mask = objective.loss().mask;
   const auto weighted = mask.defined() ? z * mask : z;  // (B, P) m z
   const int64_t B = z.size(0);

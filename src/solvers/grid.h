@@ -27,6 +27,8 @@ class GridSearch : public Solver {
   explicit GridSearch(SolverSettings settings) : settings_(std::move(settings)) {}
   std::string name() const override { return "grid"; }
   Solution solve(const Objective& objective, const torch::Tensor& start) const override;
+  // Decodes the grid into settings.cache.
+  void prepare(const Objective& objective) const override;
 
   struct Search {
     torch::Tensor points;     // (B, L) best fine grid point of each image
@@ -53,6 +55,10 @@ class GridSearch : public Solver {
   static constexpr double kFarFromStart = 0.5;
 
  private:
+  // The decoded grid: the cache's when it was made for this objective, else decoded now (and
+  // cached). Throws for a latent dimension or a grid too large.
+  std::shared_ptr<const DecodedGrid> decoded_grid(const Objective& objective) const;
+
   SolverSettings settings_;
 };
 

@@ -1,12 +1,81 @@
 #include "solvers/invert.h"
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include "util/blas_threads.h"
 #include "util/error.h"
 #include "util/progress.h"
 
 namespace preimage::solvers {
+namespace {
+
+int64_t chunk_count(int64_t images, int64_t chunk_size) {
+  return (images + chunk_size - 1) / chunk_size;
+}
+
+// The objective of the images [begin, end).
+Objective chunk_objective(const DecoderEngine& engine, const torch::Tensor& targets,
+                          const InvertRequest& request, int64_t begin, int64_t end) {
+  LossSpec loss = request.loss;
+  if (loss.mask.defined() && loss.mask.dim() == 2) loss.mask = loss.mask.slice(0, begin, end);
+  Objective objective(engine, loss, targets.slice(0, begin, end).contiguous());
+  if (request.encoder) objective.set_encoder(request.encoder);
+  return objective;
+}
+
+// Solves the images [begin, end) and reports their progress in image-iterations (an image that
+// stops early skips its remaining iterations).
+Solution solve_chunk(const DecoderEngine& engine, const torch::Tensor& targets,
+                     const torch::Tensor& start, const InvertRequest& request,
+                     const std::shared_ptr<ChunkCache>& cache, int64_t begin, int64_t end,
+                     util::Progress* progress) {
+  const int64_t cap = std::max<int64_t>(request.settings.max_iterations, 1);
+  SolverSettings settings = request.settings;
+  settings.cache = cache;
+  int64_t running = end - begin, iteration = 0, reported = 0;
+  if (progress) {
+    settings.on_iteration = [&](int64_t now_running) {
+      ++iteration;
+      const int64_t stopped = running - now_running;
+      const int64_t units = running + stopped * std::max<int64_t>(cap - iteration, 0);
+      progress->advance(units);
+      reported += units;
+      running = now_running;
+    };
+  }
+  settings.curve_images.clear();
+  for (int64_t i : request.settings.curve_images)
+    if (i >= begin && i < end) settings.curve_images.push_back(i - begin);
+  const Objective objective = chunk_objective(engine, targets, request, begin, end);
+  auto solution =
+      make_solver(request.method, settings)->solve(objective, start.slice(0, begin, end).contiguous());
+  if (progress) progress->advance((end - begin) * cap - reported);
+  return solution;
+}
+
+}  // namespace
+
+int64_t invert_workers(const InvertRequest& request, int64_t images, const torch::Device& device) {
+  require(request.workers >= 0, fmt::format("workers must be 0 (automatic) or positive, got {}",
+                                            request.workers));
+  int64_t workers = request.workers;
+  if (workers == 0) {
+    if (!device.is_cpu()) {
+      workers = 1;  // one stream of kernels; the device is the parallel part
+    } else {
+      const int blas = util::blas_threads();
+      workers = blas > 0 ? blas : std::max<int64_t>(std::thread::hardware_concurrency(), 1);
+    }
+  }
+  return std::clamp<int64_t>(workers, 1, std::max<int64_t>(chunk_count(images, request.chunk_size), 1));
+}
 
 Solution invert(const DecoderEngine& engine, const torch::Tensor& targets,
                 const torch::Tensor& start, const InvertRequest& request) {
@@ -18,42 +87,53 @@ Solution invert(const DecoderEngine& engine, const torch::Tensor& targets,
   require(request.chunk_size > 0, "chunk size must be positive");
   for (int64_t i : request.settings.curve_images)
     require(i >= 0 && i < n, fmt::format("curve image {} is outside the {} images", i, n));
+  const int64_t workers = invert_workers(request, n, targets.device());
+  const int64_t chunks = chunk_count(n, request.chunk_size);
 
-  std::vector<Solution> parts;
-  // Progress in image-iterations: an image that stops early skips its remaining iterations.
-  const int64_t cap = std::max<int64_t>(request.settings.max_iterations, 1);
-  std::unique_ptr<util::Progress> progress;
-  if (request.show_progress)
-    progress = std::make_unique<util::Progress>(request.method, n * cap, "img-it");
+  // What the chunks share (the grid's decoding) is made once here, with the BLAS's threads.
   auto cache = std::make_shared<ChunkCache>();
-  for (int64_t begin = 0; begin < n; begin += request.chunk_size) {
-    const int64_t end = std::min(n, begin + request.chunk_size);
-    SolverSettings settings = request.settings;
-    settings.cache = cache;
-    int64_t running = end - begin, iteration = 0, reported = 0;
-    if (progress) {
-      settings.on_iteration = [&](int64_t now_running) {
-        ++iteration;
-        const int64_t stopped = running - now_running;
-        const int64_t units = running + stopped * std::max<int64_t>(cap - iteration, 0);
-        progress->advance(units);
-        reported += units;
-        running = now_running;
-      };
-    }
-    settings.curve_images.clear();
-    for (int64_t i : request.settings.curve_images)
-      if (i >= begin && i < end) settings.curve_images.push_back(i - begin);
-    LossSpec loss = request.loss;
-    if (loss.mask.defined() && loss.mask.dim() == 2) loss.mask = loss.mask.slice(0, begin, end);
-    Objective objective(engine, loss, targets.slice(0, begin, end).contiguous());
-    if (request.encoder) objective.set_encoder(request.encoder);
-    auto solver = make_solver(request.method, settings);
-    parts.push_back(solver->solve(objective, start.slice(0, begin, end).contiguous()));
-    if (progress) progress->advance((end - begin) * cap - reported);
+  SolverSettings shared_settings = request.settings;
+  shared_settings.cache = cache;
+  const auto solver = make_solver(request.method, shared_settings);
+  solver->prepare(chunk_objective(engine, targets, request, 0, std::min(n, request.chunk_size)));
+
+  std::unique_ptr<util::Progress> progress;
+  if (request.show_progress) {
+    const int64_t cap = std::max<int64_t>(request.settings.max_iterations, 1);
+    progress = std::make_unique<util::Progress>(request.method, n * cap, "img-it");
   }
+  std::vector<Solution> parts(static_cast<size_t>(chunks));
+  std::atomic<int64_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto work = [&] {
+    for (int64_t c = next++; c < chunks && !failed; c = next++) {
+      try {
+        const int64_t begin = c * request.chunk_size;
+        parts[static_cast<size_t>(c)] =
+            solve_chunk(engine, targets, start, request, cache, begin,
+                        std::min(n, begin + request.chunk_size), progress.get());
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  {
+    // Every chunk with a single-threaded BLAS, whatever the number of workers.
+    util::ScopedBlasThreads single_threaded_blas(1);
+    std::vector<std::thread> helpers;
+    for (int64_t w = 1; w < workers; ++w) helpers.emplace_back(work);
+    work();
+    for (auto& t : helpers) t.join();
+  }
+  if (error) std::rethrow_exception(error);
   if (progress) progress->finish();
-  return Solution::concat(parts);
+  auto solution = Solution::concat(parts);
+  solver->review(solution);
+  return solution;
 }
 
 }  // namespace preimage::solvers

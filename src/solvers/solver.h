@@ -31,7 +31,8 @@ std::string stop_reason_name(StopReason reason);
 struct DecodedGrid;  // grid.cpp
 
 // What a method may keep between the chunks of one inversion (same decoder, same loss); invert()
-// shares one across its chunks. The grid is decoded once, not once per chunk.
+// shares one across its chunks, filled by Solver::prepare before they start and read-only then.
+// The grid is decoded once, not once per chunk.
 struct ChunkCache {
   std::shared_ptr<const DecodedGrid> grid;
 };
@@ -96,6 +97,12 @@ class Solver {
   virtual Solution solve_decoded(const Objective& objective, const DecodedPoints& start) const {
     return solve(objective, start.y);
   }
+  // Makes what the chunks of one inversion share (settings.cache) before they are solved,
+  // possibly at once: the objective is the first chunk's. By default nothing.
+  virtual void prepare(const Objective& /*objective*/) const {}
+  // Warns about what the whole inversion's solution shows (gd: the images that never met the
+  // gradient tolerance), once for all its chunks. By default nothing.
+  virtual void review(const Solution& /*solution*/) const {}
 };
 
 // The methods `make_solver` knows.

@@ -35,11 +35,18 @@ Progress::Progress(std::string label, int64_t total, std::string unit)
 Progress::~Progress() { finish(); }
 
 void Progress::advance(int64_t n) {
+  std::lock_guard<std::mutex> lock(mutex_);
   done_ = std::min(done_ + n, total_);
   draw(false);
 }
 
+void Progress::set_postfix(std::string text) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  postfix_ = std::move(text);
+}
+
 void Progress::finish() {
+  std::lock_guard<std::mutex> lock(mutex_);
   if (finished_) return;
   finished_ = true;
   draw(true);

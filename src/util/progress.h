@@ -1,8 +1,10 @@
 #pragma once
 // A progress bar for every long loop: rate and time left. On a terminal it redraws one line;
-// otherwise (CI, a log file) it prints a line every 10% so logs stay short.
+// otherwise (CI, a log file) it prints a line every 10% so logs stay short. Its calls may come
+// from several threads.
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 namespace preimage::util {
@@ -16,14 +18,15 @@ class Progress {
   Progress& operator=(const Progress&) = delete;
 
   void advance(int64_t n = 1);  // n more units done
-  void set_postfix(std::string text) { postfix_ = std::move(text); }
+  void set_postfix(std::string text);
   void finish();  // prints the final line (idempotent)
 
   // Silences every progress bar (tests, --quiet).
   static void set_enabled(bool enabled);
 
  private:
-  void draw(bool final);
+  void draw(bool final);  // with mutex_ held
+  std::mutex mutex_;
   std::string label_, unit_, postfix_;
   int64_t total_, done_ = 0;
   int last_decile_ = -1;

@@ -6,6 +6,7 @@
 #include "solvers/invert.h"
 #include "solvers/solver.h"
 #include "tiny_decoder.h"
+#include "util/error.h"
 
 using namespace preimage;
 using solvers::SolverSettings;
@@ -87,6 +88,40 @@ TEST_P(LocalMethod, BatchedEqualsAlone) {
   }
 }
 
+// Chunks solved by several workers at once: the same results, bit for bit, as one worker (each
+// chunk is solved with a single-threaded BLAS either way), in the same order, curves included.
+TEST_P(LocalMethod, WorkersDoNotChangeTheResults) {
+  auto dec = test_support::tiny_decoder(2, 16, 9);
+  solvers::DecoderEngine engine(dec);
+  auto z = (torch::rand({50, 16}) > 0.5).to(torch::kFloat32);
+  auto start = torch::randn({50, 2});
+  solvers::InvertRequest req;
+  req.method = GetParam();
+  req.settings = SolverSettings::defaults_for(GetParam());
+  req.settings.max_iterations = 30;
+  req.settings.curve_images = {3, 20, 48};
+  req.chunk_size = 7;  // 8 chunks, the last one short
+  req.show_progress = false;
+  req.workers = 1;
+  auto one = solvers::invert(engine, z, start, req);
+  req.workers = 3;
+  ASSERT_EQ(solvers::invert_workers(req, 50, torch::kCPU), 3);
+  auto three = solvers::invert(engine, z, start, req);
+  EXPECT_TRUE(torch::equal(one.latents, three.latents)) << GetParam();
+  EXPECT_TRUE(torch::equal(one.final_loss, three.final_loss));
+  EXPECT_TRUE(torch::equal(one.iterations, three.iterations));
+  EXPECT_TRUE(torch::equal(one.stop_reason, three.stop_reason));
+  ASSERT_EQ(three.curves.size(0), 3);
+  EXPECT_TRUE(torch::allclose(one.curves, three.curves, 0, 0, /*equal_nan=*/true));
+  // A worker per chunk at most; automatic: one per BLAS thread, one off the CPU.
+  req.workers = 20;
+  EXPECT_EQ(solvers::invert_workers(req, 50, torch::kCPU), 8);
+  req.workers = 0;
+  EXPECT_GE(solvers::invert_workers(req, 50, torch::kCPU), 1);
+  EXPECT_EQ(solvers::invert_workers(req, 50, torch::Device(torch::kCUDA)), 1);
+  EXPECT_EQ(solvers::invert_workers(req, 5, torch::kCPU), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Methods, LocalMethod,
                          ::testing::Values("gauss-newton", "lbfgs", "adam", "gd", "grid"));
 
@@ -121,6 +156,25 @@ TEST(Solvers, OptimumAtInfinityIsFlagged) {
   solvers::Objective g(engine, with_prior, torch::ones({1, 6}));
   auto bounded = solvers::make_solver("gauss-newton", settings)->solve(g, torch::ones({1, 2}));
   EXPECT_FALSE(bounded.left_box[0].item<bool>()) << bounded.latents;
+}
+
+// A chunk that fails on a worker stops the others from starting new chunks and reaches the
+// caller as the error it was.
+TEST(Solvers, AWorkersErrorReachesTheCaller) {
+  auto dec = test_support::tiny_decoder(2, 16, 9);
+  solvers::DecoderEngine engine(dec);
+  solvers::InvertRequest req;
+  req.method = "fixed-point";  // needs the model's encoder, and none is given
+  req.settings = SolverSettings::defaults_for(req.method);
+  req.chunk_size = 4;
+  req.workers = 2;
+  req.show_progress = false;
+  EXPECT_THROW(solvers::invert(engine, torch::zeros({20, 16}), torch::zeros({20, 2}), req),
+               UserError);
+  req.method = "lbfgs";
+  req.workers = -1;
+  EXPECT_THROW(solvers::invert(engine, torch::zeros({20, 16}), torch::zeros({20, 2}), req),
+               UserError);
 }
 
 TEST(Solvers, UnknownMethodListsTheKnownOnes) {

@@ -1,0 +1,31 @@
+#include "util/blas_threads.h"
+
+#include <dlfcn.h>
+
+namespace preimage::util {
+namespace {
+using SetThreads = void (*)(int);
+using GetThreads = int (*)();
+template <typename F>
+F blas_symbol(const char* name) {
+  return reinterpret_cast<F>(::dlsym(RTLD_DEFAULT, name));
+}
+}  // namespace
+
+int blas_threads() {
+  if (auto get = blas_symbol<GetThreads>("openblas_get_num_threads")) return get();
+  return -1;
+}
+
+void set_blas_threads(int threads) {
+  if (threads <= 0) return;
+  if (auto set = blas_symbol<SetThreads>("openblas_set_num_threads")) set(threads);
+}
+
+ScopedBlasThreads::ScopedBlasThreads(int threads) : previous_(blas_threads()) {
+  set_blas_threads(threads);
+}
+
+ScopedBlasThreads::~ScopedBlasThreads() { set_blas_threads(previous_); }
+
+}  // namespace preimage::util
