@@ -22,7 +22,7 @@ struct BenchConfig {
   int64_t images = 5000;        // images of the batched inversion (the thesis's 5000)
   int64_t steps = 150;          // Adafactor steps (the thesis's 150)
   int64_t single_images = 20;   // images inverted one at a time
-  int64_t chunk = 5000;         // images solved together
+  int64_t chunk = 0;            // images solved together (0: automatic, see InvertRequest)
   int64_t train_images = 12800; // images of the timed training pass
   int64_t train_batch = 128;    // batch of the timed training pass (the fast preset)
   data::DataSpec data;
@@ -100,7 +100,11 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--steps", cfg->steps, "Adafactor steps")->capture_default_str();
   cmd->add_option("--single-images", cfg->single_images, "Images inverted one at a time")
       ->capture_default_str();
-  cmd->add_option("--chunk", cfg->chunk, "Images solved together")->capture_default_str();
+  cmd->add_option("--chunk", cfg->chunk,
+                  "Images solved together (0: automatic, at most 2000, spread evenly over the "
+                  "workers)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--train-images", cfg->train_images, "Images of the timed training pass")
       ->capture_default_str();
   add_data_options(*cmd, cfg->data);

@@ -38,7 +38,10 @@ void add_bench_solvers_command(CLI::App& app) {
                 "Skip the long careful runs of lbfgs and gauss-newton (the references of the stopping test)");
   cmd->add_option("--images", cfg->bench.images, "Range of the run's images: N, A:B or all")
       ->capture_default_str();
-  cmd->add_option("--chunk", cfg->bench.chunk_size, "Images solved together")->capture_default_str();
+  cmd->add_option("--chunk", cfg->bench.chunk_size,
+                  "Images solved together (0: automatic, at most 2000, spread evenly over the workers)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--workers", cfg->bench.workers,
                   "Chunks solved at once, each on one core (0: as many as the BLAS has threads)")
       ->check(CLI::NonNegativeNumber)

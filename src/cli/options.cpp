@@ -67,7 +67,10 @@ void add_invert_options(CLI::App& cmd, pipeline::InvertStep& step, std::string& 
   cmd.add_option("--prior-weight", r.loss.prior_weight,
                  "lambda of a prior term lambda*|y|^2 (0: none)")
       ->capture_default_str();
-  cmd.add_option("--chunk", r.chunk_size, "Images solved together (bounds memory)")
+  cmd.add_option("--chunk", r.chunk_size,
+                 "Images solved together (bounds memory; 0: automatic, at most 2000, spread "
+                 "evenly over the workers; give it for results that do not depend on the workers)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd.add_option("--workers", r.workers,
                  "Chunks solved at once, each on one core (0: as many as the BLAS has threads)")

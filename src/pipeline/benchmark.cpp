@@ -47,10 +47,11 @@ double gemm_gflops(int64_t n, int repeats) {
 
 Throughput bench_inversion_batched(const solvers::DecoderEngine& engine,
                                    const torch::Tensor& targets, const torch::Tensor& start,
-                                   int64_t steps, int64_t chunk) {
+                                   int64_t steps, int64_t chunk, int64_t workers) {
   solvers::InvertRequest request;
   request.settings.max_iterations = steps;
   request.chunk_size = chunk;
+  request.workers = workers;
   request.show_progress = false;
   const auto t0 = Clock::now();
   solvers::invert(engine, targets, start, request);
@@ -65,7 +66,7 @@ Throughput bench_inversion_batched(const solvers::DecoderEngine& engine,
 Throughput bench_inversion_one_by_one(const solvers::DecoderEngine& engine,
                                       const torch::Tensor& targets, const torch::Tensor& start,
                                       int64_t steps) {
-  return bench_inversion_batched(engine, targets, start, steps, /*chunk=*/1);
+  return bench_inversion_batched(engine, targets, start, steps, /*chunk=*/1, /*workers=*/1);
 }
 
 Throughput bench_inversion_autograd_one_by_one(model::Vae& vae, const torch::Tensor& targets,

@@ -19,12 +19,13 @@ struct Throughput {
   double per_second() const { return seconds > 0 ? static_cast<double>(items) / seconds : 0; }
 };
 
-// The faithful inversion (Adafactor, `steps` steps) of all `targets` at once: items = images x steps.
+// The faithful inversion (Adafactor, `steps` steps) of all `targets` by invert() in chunks of
+// `chunk` images on `workers` workers (0: automatic): items = images x steps.
 Throughput bench_inversion_batched(const solvers::DecoderEngine& engine,
                                    const torch::Tensor& targets, const torch::Tensor& start,
-                                   int64_t steps, int64_t chunk);
+                                   int64_t steps, int64_t chunk, int64_t workers = 0);
 
-// The same inversion one image at a time, as the thesis ran it.
+// The same inversion one image at a time (one worker), as the thesis ran it.
 Throughput bench_inversion_one_by_one(const solvers::DecoderEngine& engine,
                                       const torch::Tensor& targets, const torch::Tensor& start,
                                       int64_t steps);

@@ -52,9 +52,13 @@ solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step) {
   request.settings.curve_images.clear();
   for (int64_t i : step.curve_images)
     if (i >= 0 && i < ds.size()) request.settings.curve_images.push_back(i);
-  spdlog::info("inverting {} images with {} ({} iterations at most, loss {}, start {})",
-               ds.size(), request.method, request.settings.max_iterations,
-               solvers::loss_kind_name(request.loss.kind), step.start);
+  const auto plan = solvers::plan_chunks(request, ds.size(), ds.images.device());
+  spdlog::info(
+      "inverting {} images with {} ({} iterations at most, loss {}, start {}; {} chunks of at "
+      "most {} images on {} workers)",
+      ds.size(), request.method, request.settings.max_iterations,
+      solvers::loss_kind_name(request.loss.kind), step.start, plan.chunks(), plan.largest_chunk(),
+      plan.workers);
   const auto t0 = std::chrono::steady_clock::now();
   auto solution = solvers::invert(engine, ds.images, start, request);
   const double seconds =

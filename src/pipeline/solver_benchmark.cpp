@@ -130,7 +130,7 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
   solvers::InvertRequest sizing;
   sizing.chunk_size = config.chunk_size;
   sizing.workers = config.workers;
-  out["workers"] = solvers::invert_workers(sizing, n, targets.device());
+  out["workers"] = solvers::plan_chunks(sizing, n, targets.device()).workers;
   for (const auto& r : rows) {
     const auto& s = r.s;
     auto within = (s.final_loss <= oracle * (1 + kOracleTolerance)).to(torch::kFloat64).mean();

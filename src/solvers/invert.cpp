@@ -16,9 +16,7 @@
 namespace preimage::solvers {
 namespace {
 
-int64_t chunk_count(int64_t images, int64_t chunk_size) {
-  return (images + chunk_size - 1) / chunk_size;
-}
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // The objective of the images [begin, end).
 Objective chunk_objective(const DecoderEngine& engine, const torch::Tensor& targets,
@@ -62,19 +60,40 @@ Solution solve_chunk(const DecoderEngine& engine, const torch::Tensor& targets,
 
 }  // namespace
 
-int64_t invert_workers(const InvertRequest& request, int64_t images, const torch::Device& device) {
-  require(request.workers >= 0, fmt::format("workers must be 0 (automatic) or positive, got {}",
-                                            request.workers));
-  int64_t workers = request.workers;
-  if (workers == 0) {
+int64_t ChunkPlan::largest_chunk() const {
+  int64_t largest = 0;
+  for (size_t c = 0; c + 1 < bounds.size(); ++c) largest = std::max(largest, bounds[c + 1] - bounds[c]);
+  return largest;
+}
+
+ChunkPlan plan_chunks(const InvertRequest& request, int64_t images, const torch::Device& device) {
+  require(request.chunk_size >= 0,
+          fmt::format("chunk size must be 0 (automatic) or positive, got {}", request.chunk_size));
+  require(request.workers >= 0,
+          fmt::format("workers must be 0 (automatic) or positive, got {}", request.workers));
+  ChunkPlan plan;
+  plan.workers = request.workers;
+  if (plan.workers == 0) {
     if (!device.is_cpu()) {
-      workers = 1;  // one stream of kernels; the device is the parallel part
+      plan.workers = 1;  // one stream of kernels; the device is the parallel part
     } else {
       const int blas = util::blas_threads();
-      workers = blas > 0 ? blas : std::max<int64_t>(std::thread::hardware_concurrency(), 1);
+      plan.workers = blas > 0 ? blas : std::max<int64_t>(std::thread::hardware_concurrency(), 1);
     }
   }
-  return std::clamp<int64_t>(workers, 1, std::max<int64_t>(chunk_count(images, request.chunk_size), 1));
+  const int64_t n = std::max<int64_t>(images, 1);
+  int64_t chunks = 0;
+  if (request.chunk_size > 0) {
+    chunks = ceil_div(n, request.chunk_size);
+    plan.workers = std::min(plan.workers, chunks);
+    for (int64_t b = 0; b < images; b += request.chunk_size) plan.bounds.push_back(b);
+  } else {
+    plan.workers = std::min(plan.workers, n);
+    chunks = ceil_div(ceil_div(n, InvertRequest::kDefaultChunk), plan.workers) * plan.workers;
+    for (int64_t c = 0; c < chunks; ++c) plan.bounds.push_back(c * images / chunks);
+  }
+  plan.bounds.push_back(images);
+  return plan;
 }
 
 Solution invert(const DecoderEngine& engine, const torch::Tensor& targets,
@@ -84,18 +103,18 @@ Solution invert(const DecoderEngine& engine, const torch::Tensor& targets,
           fmt::format("start points have shape {}, expected ({}, {})",
                       fmt::streamed(start.sizes()), n, engine.latent_dim()));
   require(torch::isfinite(start).all().item<bool>(), "start points contain NaN or infinity");
-  require(request.chunk_size > 0, "chunk size must be positive");
+  require(n > 0, "no images to invert");
   for (int64_t i : request.settings.curve_images)
     require(i >= 0 && i < n, fmt::format("curve image {} is outside the {} images", i, n));
-  const int64_t workers = invert_workers(request, n, targets.device());
-  const int64_t chunks = chunk_count(n, request.chunk_size);
+  const ChunkPlan plan = plan_chunks(request, n, targets.device());
+  const int64_t chunks = plan.chunks();
 
   // What the chunks share (the grid's decoding) is made once here, with the BLAS's threads.
   auto cache = std::make_shared<ChunkCache>();
   SolverSettings shared_settings = request.settings;
   shared_settings.cache = cache;
   const auto solver = make_solver(request.method, shared_settings);
-  solver->prepare(chunk_objective(engine, targets, request, 0, std::min(n, request.chunk_size)));
+  solver->prepare(chunk_objective(engine, targets, request, 0, plan.bounds[1]));
 
   std::unique_ptr<util::Progress> progress;
   if (request.show_progress) {
@@ -110,10 +129,9 @@ Solution invert(const DecoderEngine& engine, const torch::Tensor& targets,
   auto work = [&] {
     for (int64_t c = next++; c < chunks && !failed; c = next++) {
       try {
-        const int64_t begin = c * request.chunk_size;
         parts[static_cast<size_t>(c)] =
-            solve_chunk(engine, targets, start, request, cache, begin,
-                        std::min(n, begin + request.chunk_size), progress.get());
+            solve_chunk(engine, targets, start, request, cache, plan.bounds[c],
+                        plan.bounds[c + 1], progress.get());
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (!error) error = std::current_exception();
@@ -125,7 +143,7 @@ Solution invert(const DecoderEngine& engine, const torch::Tensor& targets,
     // Every chunk with a single-threaded BLAS, whatever the number of workers.
     util::ScopedBlasThreads single_threaded_blas(1);
     std::vector<std::thread> helpers;
-    for (int64_t w = 1; w < workers; ++w) helpers.emplace_back(work);
+    for (int64_t w = 1; w < plan.workers; ++w) helpers.emplace_back(work);
     work();
     for (auto& t : helpers) t.join();
   }

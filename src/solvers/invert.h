@@ -3,8 +3,10 @@
 // data set), solve each chunk with one batched solver call, join the results. On the CPU the
 // chunks are solved by several workers at once, each with a single-threaded BLAS: the solvers'
 // elementwise and indexing work (about 40% of a single solve's time with a two-threaded BLAS)
-// then runs in parallel too, and a chunk's result does not depend on the number of workers.
+// then runs in parallel too, and a chunk's result depends on its images only (not on the
+// machine's cores, the workers or the shards), where the chunk size is given.
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -16,22 +18,34 @@ struct InvertRequest {
   std::string method = "adafactor";  // see solver_names()
   SolverSettings settings;           // curve_images are positions in `targets`
   LossSpec loss;                     // mask may be (N, P), (P) or undefined
-  // Images solved together (memory ~ 10 * chunk * P floats per worker). 2000 keeps each
-  // solver's per-pixel work in cache: against 5000, measured here as whole processes on 5000
-  // images, gauss-newton 20% and grid 7% faster, lbfgs 8% slower.
-  int64_t chunk_size = 2000;
-  // Chunks solved at once (0: automatic, as many as the BLAS has threads, one off the CPU; never
-  // more than there are chunks).
+  // Images solved together (memory ~ 10 * chunk * P floats per worker); 0: automatic, at most
+  // kDefaultChunk, the images spread evenly over a multiple of the workers' count of chunks.
+  int64_t chunk_size = 0;
+  // Chunks solved at once (0: automatic, as many as the BLAS has threads, one off the CPU).
   int64_t workers = 0;
   bool show_progress = true;
   Encoder encoder;                   // the model's encoder (fixed-point needs it), or empty
+
+  // 2000 keeps each solver's per-pixel work in cache: against 5000, measured here as whole
+  // processes on 5000 images (one chunk at a time, two BLAS threads), gauss-newton 20% and grid
+  // 7% faster, lbfgs 8% slower.
+  static constexpr int64_t kDefaultChunk = 2000;
 };
+
+// How invert() splits `images` images: chunk c is [bounds[c], bounds[c + 1]).
+struct ChunkPlan {
+  int64_t workers = 1;
+  std::vector<int64_t> bounds;
+  int64_t chunks() const { return static_cast<int64_t>(bounds.size()) - 1; }
+  int64_t largest_chunk() const;
+};
+// With an explicit chunk size, chunks of that size (the last one shorter), at most one worker
+// per chunk: then a chunk's images, and so its result, do not depend on the workers. Throws on
+// a negative chunk size or worker count.
+ChunkPlan plan_chunks(const InvertRequest& request, int64_t images, const torch::Device& device);
 
 // Solves every row of `targets` (N, P) from `start` (N, L).
 Solution invert(const DecoderEngine& engine, const torch::Tensor& targets,
                 const torch::Tensor& start, const InvertRequest& request);
-
-// The workers invert() uses for `images` images on `device`.
-int64_t invert_workers(const InvertRequest& request, int64_t images, const torch::Device& device);
 
 }  // namespace preimage::solvers

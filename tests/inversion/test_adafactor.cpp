@@ -89,6 +89,7 @@ TEST(Invert, BatchedEqualsAlone) {
   solvers::InvertRequest req;
   req.show_progress = false;
   req.settings.curve_images = {7};
+  req.chunk_size = 50;  // one chunk
   auto batched = solvers::invert(engine, z, start, req);
   for (int64_t i : {0, 7, 31, 49}) {
     solvers::InvertRequest alone = req;

@@ -90,6 +90,7 @@ TEST(Grid, ChunksShareOneDecodedGrid) {
   request.settings = grid_settings(41, 3.0);
   request.settings.refine = "quadratic";
   request.show_progress = false;
+  request.chunk_size = 10;  // one chunk
   auto start = torch::zeros({10, 2});
   auto whole = solvers::invert(engine, z, start, request);
   request.chunk_size = 3;

@@ -105,7 +105,7 @@ TEST_P(LocalMethod, WorkersDoNotChangeTheResults) {
   req.workers = 1;
   auto one = solvers::invert(engine, z, start, req);
   req.workers = 3;
-  ASSERT_EQ(solvers::invert_workers(req, 50, torch::kCPU), 3);
+  ASSERT_EQ(solvers::plan_chunks(req, 50, torch::kCPU).workers, 3);
   auto three = solvers::invert(engine, z, start, req);
   EXPECT_TRUE(torch::equal(one.latents, three.latents)) << GetParam();
   EXPECT_TRUE(torch::equal(one.final_loss, three.final_loss));
@@ -113,13 +113,6 @@ TEST_P(LocalMethod, WorkersDoNotChangeTheResults) {
   EXPECT_TRUE(torch::equal(one.stop_reason, three.stop_reason));
   ASSERT_EQ(three.curves.size(0), 3);
   EXPECT_TRUE(torch::allclose(one.curves, three.curves, 0, 0, /*equal_nan=*/true));
-  // A worker per chunk at most; automatic: one per BLAS thread, one off the CPU.
-  req.workers = 20;
-  EXPECT_EQ(solvers::invert_workers(req, 50, torch::kCPU), 8);
-  req.workers = 0;
-  EXPECT_GE(solvers::invert_workers(req, 50, torch::kCPU), 1);
-  EXPECT_EQ(solvers::invert_workers(req, 50, torch::Device(torch::kCUDA)), 1);
-  EXPECT_EQ(solvers::invert_workers(req, 5, torch::kCPU), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, LocalMethod,
@@ -156,6 +149,45 @@ TEST(Solvers, OptimumAtInfinityIsFlagged) {
   solvers::Objective g(engine, with_prior, torch::ones({1, 6}));
   auto bounded = solvers::make_solver("gauss-newton", settings)->solve(g, torch::ones({1, 2}));
   EXPECT_FALSE(bounded.left_box[0].item<bool>()) << bounded.latents;
+}
+
+TEST(Invert, PlansChunksForTheWorkers) {
+  solvers::InvertRequest req;
+  auto sizes = [](const solvers::ChunkPlan& plan) {
+    std::vector<int64_t> out;
+    for (int64_t c = 0; c < plan.chunks(); ++c) out.push_back(plan.bounds[c + 1] - plan.bounds[c]);
+    return out;
+  };
+  // Given sizes: chunks of that size, the last one shorter; a worker per chunk at most.
+  req.chunk_size = 7;
+  req.workers = 20;
+  auto plan = solvers::plan_chunks(req, 50, torch::kCPU);
+  EXPECT_EQ(plan.workers, 8);
+  EXPECT_EQ(sizes(plan), (std::vector<int64_t>{7, 7, 7, 7, 7, 7, 7, 1}));
+  // Automatic: at most 2000 images a chunk, a multiple of the workers' count of chunks.
+  req.chunk_size = 0;
+  req.workers = 2;
+  EXPECT_EQ(sizes(solvers::plan_chunks(req, 5000, torch::kCPU)),
+            (std::vector<int64_t>{1250, 1250, 1250, 1250}));
+  plan = solvers::plan_chunks(req, 60000, torch::kCPU);
+  EXPECT_EQ(plan.chunks(), 30);
+  EXPECT_EQ(plan.largest_chunk(), 2000);
+  EXPECT_EQ(sizes(solvers::plan_chunks(req, 3, torch::kCPU)), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(solvers::plan_chunks(req, 1, torch::kCPU).workers, 1);
+  req.workers = 16;
+  plan = solvers::plan_chunks(req, 60000, torch::kCPU);
+  EXPECT_EQ(plan.chunks(), 32);
+  EXPECT_EQ(plan.largest_chunk(), 1875);
+  EXPECT_EQ(plan.bounds.back(), 60000);
+  // Automatic workers: at least one on the CPU, one off it.
+  req.workers = 0;
+  EXPECT_GE(solvers::plan_chunks(req, 5000, torch::kCPU).workers, 1);
+  EXPECT_EQ(solvers::plan_chunks(req, 5000, torch::Device(torch::kCUDA)).workers, 1);
+  req.workers = -1;
+  EXPECT_THROW(solvers::plan_chunks(req, 50, torch::kCPU), UserError);
+  req.workers = 0;
+  req.chunk_size = -5;
+  EXPECT_THROW(solvers::plan_chunks(req, 50, torch::kCPU), UserError);
 }
 
 // A chunk that fails on a worker stops the others from starting new chunks and reaches the
