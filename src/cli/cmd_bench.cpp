@@ -100,11 +100,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--steps", cfg->steps, "Adafactor steps")->capture_default_str();
   cmd->add_option("--single-images", cfg->single_images, "Images inverted one at a time")
       ->capture_default_str();
-  cmd->add_option("--chunk", cfg->chunk,
-                  "Images solved together (0: automatic, at most 2000, spread evenly over the "
-                  "workers)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  add_chunk_option(*cmd, cfg->chunk);
   cmd->add_option("--train-images", cfg->train_images, "Images of the timed training pass")
       ->capture_default_str();
   add_data_options(*cmd, cfg->data);

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "pipeline/solver_benchmark.h"
 #include "solvers/solver.h"
 
@@ -38,14 +39,8 @@ void add_bench_solvers_command(CLI::App& app) {
                 "Skip the long careful runs of lbfgs and gauss-newton (the references of the stopping test)");
   cmd->add_option("--images", cfg->bench.images, "Range of the run's images: N, A:B or all")
       ->capture_default_str();
-  cmd->add_option("--chunk", cfg->bench.chunk_size,
-                  "Images solved together (0: automatic, at most 2000, spread evenly over the workers)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd->add_option("--workers", cfg->bench.workers,
-                  "Chunks solved at once, each on one core (0: as many as the BLAS has threads)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  add_chunk_option(*cmd, cfg->bench.chunk_size);
+  add_workers_option(*cmd, cfg->bench.workers);
   cmd->callback([cfg] {
     auto run = run::RunFolder::open(cfg->run);
     pipeline::print_solver_benchmark(pipeline::benchmark_solvers(run, cfg->bench));

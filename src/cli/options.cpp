@@ -40,6 +40,21 @@ void add_train_options(CLI::App& cmd, train::TrainConfig& train, std::string& pr
   cmd.add_option("--lr", train.learning_rate, "Adam learning rate (overrides the preset)");
 }
 
+void add_chunk_option(CLI::App& cmd, int64_t& chunk_size) {
+  cmd.add_option("--chunk", chunk_size,
+                 "Images solved together (bounds memory; 0: automatic, at most 2000, spread "
+                 "evenly over the workers; give it for results that do not depend on the workers)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
+void add_workers_option(CLI::App& cmd, int64_t& workers) {
+  cmd.add_option("--workers", workers,
+                 "Chunks solved at once, each on one core (0: as many as the BLAS has threads)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
 void add_invert_options(CLI::App& cmd, pipeline::InvertStep& step, std::string& loss_name) {
   auto& r = step.request;
   cmd.add_option("--method", r.method, "Inversion method")
@@ -67,15 +82,8 @@ void add_invert_options(CLI::App& cmd, pipeline::InvertStep& step, std::string& 
   cmd.add_option("--prior-weight", r.loss.prior_weight,
                  "lambda of a prior term lambda*|y|^2 (0: none)")
       ->capture_default_str();
-  cmd.add_option("--chunk", r.chunk_size,
-                 "Images solved together (bounds memory; 0: automatic, at most 2000, spread "
-                 "evenly over the workers; give it for results that do not depend on the workers)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd.add_option("--workers", r.workers,
-                 "Chunks solved at once, each on one core (0: as many as the BLAS has threads)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  add_chunk_option(cmd, r.chunk_size);
+  add_workers_option(cmd, r.workers);
   cmd.add_option("--start", step.start,
                  "Start point: encoder (MT), prior (the origin), grid (best grid point), or a "
                  "stored latent space")
