@@ -2,10 +2,12 @@
 // Thread policy: LibTorch's intra-op pool stays at 1 thread and the BLAS threads the matrix
 // products. (Two OpenMP threads beside OpenBLAS's own halved a 784-wide MLP's throughput here:
 // OpenMP spin-waiting against OpenBLAS's threads.) The inversion runs its chunks on workers of
-// its own, each with a single-threaded BLAS (solvers/invert.h).
+// its own, each with a single-threaded BLAS (solvers/invert.h). Denormal floats are flushed to
+// zero on every thread (util/float_mode.h).
 namespace preimage::pipeline {
 
-// Applies the policy; `blas_threads` <= 0 keeps the BLAS's default (all cores).
+// Applies the policy (the thread pools and modes once per process, the BLAS threads each time);
+// `blas_threads` <= 0 keeps the BLAS's current count (at first, all cores).
 void configure_threads(int blas_threads = 0);
 
 }  // namespace preimage::pipeline

@@ -22,6 +22,11 @@ void set_blas_threads(int threads) {
   if (auto set = blas_symbol<SetThreads>("openblas_set_num_threads")) set(threads);
 }
 
+void restart_blas_threads() {
+  // OpenBLAS's own fork handler calls it; its next parallel call runs blas_thread_init again.
+  if (auto shutdown = blas_symbol<GetThreads>("blas_thread_shutdown_")) shutdown();
+}
+
 ScopedBlasThreads::ScopedBlasThreads(int threads) : previous_(blas_threads()) {
   set_blas_threads(threads);
 }

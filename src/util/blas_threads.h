@@ -10,6 +10,11 @@ int blas_threads();
 // inside the BLAS). No-op if the BLAS offers no control or `threads` <= 0.
 void set_blas_threads(int threads);
 
+// Stops the BLAS's thread pool; the next threaded call starts it again, its threads then
+// inheriting the calling thread's state (such as its floating-point modes). OpenBLAS only;
+// no-op elsewhere. Not while another thread is inside the BLAS.
+void restart_blas_threads();
+
 // Sets the BLAS's threads for a scope and restores the previous count at its end.
 class ScopedBlasThreads {
  public:
