@@ -1,284 +1,369 @@
-// print_analysis: the thesis's tables (sections 3.3 to 3.6, annexes E and F) as Markdown, from
-// analysis.json alone, so the same tables can be printed again from a saved analysis.
+#include "analysis/tables.h"
+
+#include <cmath>
 #include <cstdio>
-#include <string>
+#include <functional>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
-#include "analysis/analyze.h"
 #include "analysis/success_rate.h"
+#include "report/json_tables.h"
 
 namespace preimage::analysis {
 namespace {
 
 using Json = nlohmann::json;
+using Rows = std::vector<std::vector<std::string>>;
 
+// A number with `spec`; "-" for null or absent.
 std::string num(const Json& v, const char* spec = "{:.5g}") {
   if (v.is_null()) return "-";
   if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
   if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (!v.is_number()) return v.is_string() ? v.get<std::string>() : v.dump();
   return fmt::format(fmt::runtime(spec), v.get<double>());
 }
-
-std::string pm(const Json& mean, const Json& err, const char* spec = "{:.5g}") {
-  return num(mean, spec) + " +- " + num(err, "{:.2g}");
+// "mean +- standard error", as STYLE.md asks of means over images.
+std::string pm(const Json& j, const char* spec = "{:.5g}") {
+  return num(j.at("mean"), spec) + " +- " + num(j.at("sem"), "{:.2g}");
 }
-
 std::string vec(const Json& v) {
+  if (!v.is_array()) return num(v, "{:.4f}");
   std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + num(v[i], "{:.4f}");
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + vec(v[i]);
   return s + "]";
 }
-
-void heading(const std::string& title) { std::printf("\n### %s\n\n", title.c_str()); }
-void row(const std::string& line) { std::printf("| %s |\n", line.c_str()); }
-
-std::string join(const std::vector<std::string>& parts, const std::string& sep = " | ") {
-  std::string s;
-  for (size_t i = 0; i < parts.size(); ++i) s += (i ? sep : "") + parts[i];
-  return s;
+std::string right_out_of(const Json& c) {
+  return analysis::right_out_of(c.at("right").get<int64_t>(), c.at("total").get<int64_t>());
+}
+std::vector<std::string> digits_header(const std::string& first) {
+  std::vector<std::string> h{first};
+  for (int d = 0; d < 10; ++d) h.push_back(std::to_string(d));
+  return h;
 }
 
-void header(const std::vector<std::string>& cols) {
-  row(join(cols));
-  row(join(std::vector<std::string>(cols.size(), "---")));
-}
-
-std::vector<std::string> space_names(const Json& a) {
+// The spaces in the analysis's order (MT, the methods, MB, MA) that `section` covers.
+std::vector<std::string> spaces(const Json& a, const char* section) {
   std::vector<std::string> out;
-  for (const auto& s : a["spaces"]) out.push_back(s);
+  if (!a.contains(section) || !a[section].is_object()) return out;
+  if (a.contains("spaces") && a["spaces"].is_array()) {
+    for (const auto& s : a["spaces"])
+      if (s.is_string() && a[section].contains(s.get<std::string>())) out.push_back(s);
+  } else {
+    for (const auto& [k, v] : a[section].items()) out.push_back(k);
+  }
   return out;
 }
 
-void print_statistics(const Json& a, const std::vector<std::string>& spaces) {
-  const auto& ls = a["latent_statistics"];
-  heading(fmt::format("Losses and deltas ({} images, loss {}; section 3.3, annex F)",
-                      a["images"].get<int64_t>(), a["loss"].get<std::string>()));
-  header({"Latent space", "mean loss", "mean delta %", "variance of delta", "min delta %",
-          "max delta %"});
-  for (const auto& s : spaces) {
-    const auto& j = ls[s];
-    if (j.contains("delta_pct")) {
-      const auto& d = j["delta_pct"];
-      row(join({s, pm(j["loss"]["mean"], j["loss"]["sem"]), pm(d["mean"], d["sem"]),
-                num(d["variance"]), num(d["min"]), num(d["max"])}));
-    } else {
-      row(join({s, pm(j["loss"]["mean"], j["loss"]["sem"]), "-", "-", "-", "-"}));
-    }
-  }
-
-  heading("Mean vector and covariance matrix of each latent space (annex E)");
-  header({"Latent space", "Mean vector", "Covariance matrix"});
-  for (const auto& s : spaces) {
-    std::string cov = "[";
-    for (size_t i = 0; i < ls[s]["covariance"].size(); ++i)
-      cov += (i ? ", " : "") + vec(ls[s]["covariance"][i]);
-    row(join({s, vec(ls[s]["mean"]), cov + "]"}));
-  }
-
-  heading("Distances between paired points ||a_i - b_i||");
-  header({"Spaces", "mean", "variance"});
-  for (const auto& d : a["paired_distances"])
-    row(join({d["a"].get<std::string>() + " - " + d["b"].get<std::string>(),
-              pm(d["mean"], d["sem"]), num(d["variance"])}));
-
-  heading("Correlation of delta and final loss");
-  header({"Latent space", "Pearson r", "p", "Spearman rho", "p"});
-  for (const auto& s : spaces) {
-    if (!ls[s].contains("delta_loss_correlation")) continue;
-    const auto& c = ls[s]["delta_loss_correlation"];
-    row(join({s, c["pearson"].is_null() ? "-" : num(c["pearson"]["r"], "{:.4f}"),
-              c["pearson"].is_null() ? "-" : num(c["pearson"]["pvalue"], "{:.3g}"),
-              c["spearman"].is_null() ? "-" : num(c["spearman"]["rho"], "{:.4f}"),
-              c["spearman"].is_null() ? "-" : num(c["spearman"]["pvalue"], "{:.3g}")}));
-  }
-
-  for (const auto& s : spaces) {
-    const auto& j = ls[s];
-    heading(fmt::format("{}: best and worst images (index: digit, value)", s));
-    const bool has_delta = j.contains("best_by_delta");
-    std::vector<std::string> cols{"#"};
-    if (has_delta) cols.insert(cols.end(), {"lowest delta %", "highest delta %"});
-    cols.insert(cols.end(), {"lowest loss", "highest loss"});
-    header(cols);
-    auto cell = [](const Json& e, const char* key) {
-      return fmt::format("{}: {}, {}", e["index"].get<int64_t>(), e["label"].get<int64_t>(),
-                         num(e[key], "{:.4g}"));
-    };
-    for (size_t r = 0; r < j["lowest_loss"].size(); ++r) {
-      std::vector<std::string> line{std::to_string(r + 1)};
-      if (has_delta) {
-        line.push_back(cell(j["best_by_delta"][r], "delta"));
-        line.push_back(cell(j["worst_by_delta"][r], "delta"));
-      }
-      line.push_back(cell(j["lowest_loss"][r], "loss"));
-      line.push_back(cell(j["highest_loss"][r], "loss"));
-      row(join(line));
-    }
-  }
-
-  const auto n_lowest = ls[spaces.front()]["lowest_loss_digits"]["n"].get<int64_t>();
-  heading(fmt::format("Digits of the {} lowest final losses", n_lowest));
-  std::vector<std::string> cols{"Latent space"};
-  for (int d = 0; d < 10; ++d) cols.push_back(std::to_string(d));
-  header(cols);
-  for (const auto& s : spaces) {
-    std::vector<std::string> line{s};
-    for (const auto& c : ls[s]["lowest_loss_digits"]["counts"]) line.push_back(num(c));
-    row(join(line));
-  }
-
-  heading("Per digit: mean final loss and mean delta %");
-  cols = {"Digit", "images"};
-  for (const auto& s : spaces) cols.push_back(s + " loss");
-  for (const auto& s : spaces)
-    if (ls[s]["per_digit"].contains("delta_pct")) cols.push_back(s + " delta %");
-  header(cols);
-  for (int d = 0; d < 10; ++d) {
-    std::vector<std::string> line{std::to_string(d),
-                                  num(ls[spaces.front()]["per_digit"]["loss"]["count"][d])};
-    for (const auto& s : spaces) {
-      const auto& p = ls[s]["per_digit"]["loss"];
-      line.push_back(pm(p["mean"][d], p["sem"][d], "{:.4g}"));
-    }
-    for (const auto& s : spaces) {
-      if (!ls[s]["per_digit"].contains("delta_pct")) continue;
-      const auto& p = ls[s]["per_digit"]["delta_pct"];
-      line.push_back(pm(p["mean"][d], p["sem"][d], "{:.4g}"));
-    }
-    row(join(line));
-  }
-}
-
-void print_success(const Json& a, const std::vector<std::string>& spaces) {
-  const auto& c = a["classifier"];
-  heading("Classifier (section 3.4)");
-  header({"Quantity", "Value"});
-  row(join({"checkpoint", c["path"].get<std::string>()}));
-  row(join({"test accuracy (binarized test images)", num(c["test_accuracy"], "{:.4f}") +
-                                                         " on " + num(c["test_images"]) +
-                                                         " images"}));
-  const auto& acc = c["accuracy_on_run_images"];
-  row(join({"accuracy on the run's images", right_out_of(acc["right"], acc["total"])}));
-
-  heading("Success rate: decoded image (binarized at 0.5) classified as the original");
-  header({"Latent space", "vs the classifier on the original (the thesis)", "vs the true label"});
-  for (const auto& s : spaces) {
-    const auto& r = a["success_rate"][s];
-    row(join({s,
-              right_out_of(r["vs_original_prediction"]["right"], r["vs_original_prediction"]["total"]),
-              right_out_of(r["vs_label"]["right"], r["vs_label"]["total"])}));
-  }
-
-  heading("Success rate per digit (vs the classifier on the original, %)");
-  std::vector<std::string> cols{"Digit", "images"};
-  for (const auto& s : spaces) cols.push_back(s);
-  header(cols);
-  for (int d = 0; d < 10; ++d) {
-    std::vector<std::string> line{
-        std::to_string(d), num(a["success_rate"][spaces.front()]["per_digit"]["total"][d])};
-    for (const auto& s : spaces) {
-      const auto& v = a["success_rate"][s]["per_digit"]["rate_vs_original"][d];
-      line.push_back(v.is_null() ? "-" : fmt::format("{:.2f}", 100.0 * v.get<double>()));
-    }
-    row(join(line));
-  }
-
-  for (const auto& s : spaces) {
-    heading(fmt::format("{}: confusion, classifier on the original (rows) vs on D({}) (columns)",
-                        s, s));
-    std::vector<std::string> head{"orig \\ decoded"};
-    for (int d = 0; d < 10; ++d) head.push_back(std::to_string(d));
-    header(head);
-    const auto& m = a["success_rate"][s]["confusion"];
-    for (size_t i = 0; i < m.size(); ++i) {
-      std::vector<std::string> line{std::to_string(i)};
-      for (const auto& v : m[i]) line.push_back(num(v));
-      row(join(line));
-    }
-  }
-}
-
-void print_normality(const Json& a, const std::vector<std::string>& spaces) {
-  heading("Normality tests (section 3.5): radius r = ||y|| and the points themselves");
-  header({"Latent space", "KS D (radius)", "KS p (scipy kstest)", "Lilliefors p",
-          "Shapiro-Wilk W (flattened)", "SW p", "Mardia skewness p", "Mardia kurtosis p",
-          "Henze-Zirkler", "HZ p"});
-  auto get = [](const Json& t, const char* key) {
-    return t.contains("error") ? std::string("n/a") : num(t[key], "{:.4g}");
-  };
-  for (const auto& s : spaces) {
-    const auto& t = a["normality"][s];
-    std::string lf = get(t["radius_lilliefors"], "pvalue");
-    if (!t["radius_lilliefors"].contains("error") &&
-        !t["radius_lilliefors"]["pvalue_in_valid_range"].get<bool>())
-      lf = "> 0.1";
-    std::string swp = get(t["shapiro_wilk"], "pvalue");
-    if (!t["shapiro_wilk"].contains("error") &&
-        t["shapiro_wilk"]["pvalue_may_be_inaccurate"].get<bool>())
-      swp += " (N > 5000)";
-    const auto& m = t["mardia"];
-    row(join({s, get(t["radius_ks"], "statistic"), get(t["radius_ks"], "pvalue"), lf,
-              get(t["shapiro_wilk"], "statistic"), swp,
-              m.contains("error") ? "n/a" : get(m["skewness"], "pvalue"),
-              m.contains("error") ? "n/a" : get(m["kurtosis"], "pvalue"),
-              get(t["henze_zirkler"], "statistic"), get(t["henze_zirkler"], "pvalue")}));
-  }
-}
-
-void print_bonus(const Json& a, const std::vector<std::string>& spaces) {
-  if (a["bonus"].is_null()) return;
-  const auto& b = a["bonus"];
-  heading(fmt::format("Bonus models (section 3.6): learn {} from MT (MB) or from the image (MA)",
-                      b["source_method"].get<std::string>()));
-  header({"Model", "architecture", "epochs", "batch", "final train MSE", "final validation MSE",
-          "seconds"});
-  for (const char* m : {"MB", "MA"}) {
-    if (!b.contains(m)) continue;
-    const auto& arch = b[m]["architecture"];
-    row(join({m,
-              fmt::format("{}-{}x{}-{}", arch["input"].get<int64_t>(), arch["depth"].get<int64_t>(),
-                          arch["width"].get<int64_t>(), arch["output"].get<int64_t>()),
-              num(b[m]["train"]["epochs"]), num(b[m]["train"]["batch_size"]),
-              num(b[m]["final_train_mse"], "{:.4g}"), num(b[m]["final_validation_mse"], "{:.4g}"),
-              num(b[m]["seconds"], "{:.1f}")}));
-  }
-  const auto& h = b["held_out"];
-  heading(fmt::format("Held-out images {}:{} (not used to train MB, MA)",
-                      h["rows"][0].get<int64_t>(), h["rows"][1].get<int64_t>()));
-  header({"Latent space", "mean loss", "share of images better than MT", "beats MT",
-          "success vs original"});
-  const int64_t held = h["images"];
-  for (const auto& s : spaces) {
-    row(join({s, pm(h["mean_loss"][s]["mean"], h["mean_loss"][s]["sem"]),
-              s == "MT" ? "-" : fmt::format("{:.2f}%", 100 * h["share_better_than_MT"][s].get<double>()),
-              s == "MT" ? "-" : num(h["beats_MT"][s]),
-              right_out_of(h["success_vs_original"][s], held)}));
-  }
-}
-
-void print_vectors(const Json& a, const std::vector<std::string>& spaces) {
-  heading("Vector analysis (section 3.6.3): v = X - MT, u = mean(MT) - MT");
-  header({"Latent space X", "u.v > 0", "mean u.v", "mean cosine", "mean |v|", "data"});
-  for (const auto& s : spaces) {
-    if (!a["vector_analysis"].contains(s)) continue;
-    const auto& v = a["vector_analysis"][s];
-    row(join({s, share_of(v["positive"], v["images"]), num(v["mean_dot"], "{:.4g}"),
-              num(v["mean_cosine"], "{:.4f}"), num(v["mean_norm_v"], "{:.4g}"),
-              v["file"].get<std::string>()}));
+// Runs `render`; if the analysis's layout is not the one it expects, the section is shown as raw
+// tables instead of failing the whole output.
+void with_fallback(report::Document& doc, const Json& a, const char* section,
+                   const std::string& caption, const std::function<void()>& render) {
+  try {
+    render();
+  } catch (const Json::exception& e) {
+    spdlog::warn("analysis.json, {}: unexpected layout ({}); shown as raw tables", section,
+                 e.what());
+    if (a.contains(section)) report::render_json_tables(doc, a[section], caption);
   }
 }
 
 }  // namespace
 
-void print_analysis(const nlohmann::json& a) {
-  const auto spaces = space_names(a);
-  print_statistics(a, spaces);
-  print_success(a, spaces);
-  print_normality(a, spaces);
-  print_bonus(a, spaces);
-  print_vectors(a, spaces);
-  std::printf("\n");
+void space_tables(report::Document& doc, const Json& a) {
+  with_fallback(doc, a, "latent_statistics", "Latent statistics", [&] {
+    Rows rows;
+    for (const auto& s : spaces(a, "latent_statistics")) {
+      const auto& j = a["latent_statistics"][s];
+      rows.push_back({s, vec(j.at("mean")), vec(j.at("covariance")), pm(j.at("loss"))});
+    }
+    doc.table({"latent space", "mean vector", "covariance matrix", "mean loss"}, rows,
+              "Mean vector and covariance matrix of each latent space, and its mean loss "
+              "(annex E)");
+    if (a.contains("paired_distances") && !a["paired_distances"].empty()) {
+      Rows d;
+      for (const auto& p : a["paired_distances"])
+        d.push_back({p.at("a").get<std::string>() + " - " + p.at("b").get<std::string>(), pm(p),
+                     num(p.at("variance"))});
+      doc.table({"pair", "mean distance", "variance"}, d,
+                "Distances |a_i - b_i| between the paired points of two latent spaces");
+    }
+  });
+}
+
+void delta_tables(report::Document& doc, const Json& a) {
+  with_fallback(doc, a, "latent_statistics", "Deltas", [&] {
+    const auto names = spaces(a, "latent_statistics");
+    const auto& ls = a["latent_statistics"];
+    Rows rows;
+    for (const auto& s : names) {
+      const auto& j = ls[s];
+      if (!j.contains("delta_pct")) {
+        rows.push_back({s, pm(j.at("loss")), "-", "-", "-", "-", "-", "-"});
+        continue;
+      }
+      const auto& d = j["delta_pct"];
+      const auto& c = j.at("delta_loss_correlation");
+      rows.push_back({s, pm(j.at("loss")), pm(d), num(d.at("variance")), num(d.at("min")),
+                      num(d.at("max")),
+                      c.at("pearson").is_null() ? "-" : num(c["pearson"].at("r"), "{:.4f}"),
+                      c.at("spearman").is_null() ? "-" : num(c["spearman"].at("rho"), "{:.4f}")});
+    }
+    doc.table({"latent space", "mean loss", "mean delta %", "variance of delta", "min delta %",
+               "max delta %", "Pearson r (delta, loss)", "Spearman rho"},
+              rows,
+              fmt::format("Losses and deltas ({} images, loss {}; section 3.3, annex F): delta = "
+                          "(final - initial) / initial x 100",
+                          num(a.at("images")), num(a.at("loss"))));
+
+    Rows lowest;
+    std::string n_lowest;
+    for (const auto& s : names) {
+      const auto& l = ls[s].at("lowest_loss_digits");
+      std::vector<std::string> row{s};
+      for (const auto& c : l.at("counts")) row.push_back(num(c));
+      lowest.push_back(row);
+      n_lowest = num(l.at("n"));
+    }
+    doc.table(digits_header("latent space"), lowest,
+              fmt::format("Digits of the {} lowest final losses (the thesis: all ones)", n_lowest));
+
+    std::vector<std::string> header{"digit", "images"};
+    for (const auto& s : names) header.push_back(s + " loss");
+    for (const auto& s : names)
+      if (ls[s].at("per_digit").contains("delta_pct")) header.push_back(s + " delta %");
+    Rows per_digit;
+    for (int d = 0; d < 10; ++d) {
+      std::vector<std::string> row{std::to_string(d),
+                                   num(ls[names.front()]["per_digit"]["loss"]["count"][d])};
+      auto cell = [&](const Json& p) {
+        return num(p.at("mean")[d], "{:.4g}") + " +- " + num(p.at("sem")[d], "{:.2g}");
+      };
+      for (const auto& s : names) row.push_back(cell(ls[s]["per_digit"]["loss"]));
+      for (const auto& s : names)
+        if (ls[s]["per_digit"].contains("delta_pct"))
+          row.push_back(cell(ls[s]["per_digit"]["delta_pct"]));
+      per_digit.push_back(row);
+    }
+    doc.table(header, per_digit, "Per digit: mean final loss and mean delta %");
+  });
+}
+
+void ranked_tables(report::Document& doc, const Json& a) {
+  with_fallback(doc, a, "latent_statistics", "Best and worst images", [&] {
+    auto cell = [](const Json& e, const char* key) {
+      return fmt::format("{}: {}, {}", e.at("index").get<int64_t>(), e.at("label").get<int64_t>(),
+                         num(e.at(key), "{:.4g}"));
+    };
+    for (const auto& s : spaces(a, "latent_statistics")) {
+      const auto& j = a["latent_statistics"][s];
+      const bool has_delta = j.contains("best_by_delta");
+      std::vector<std::string> header{"#"};
+      if (has_delta) header.insert(header.end(), {"lowest delta %", "highest delta %"});
+      header.insert(header.end(), {"lowest loss", "highest loss"});
+      Rows rows;
+      for (size_t r = 0; r < j.at("lowest_loss").size(); ++r) {
+        std::vector<std::string> row{std::to_string(r + 1)};
+        if (has_delta) {
+          row.push_back(cell(j["best_by_delta"][r], "delta"));
+          row.push_back(cell(j["worst_by_delta"][r], "delta"));
+        }
+        row.push_back(cell(j["lowest_loss"][r], "loss"));
+        row.push_back(cell(j["highest_loss"][r], "loss"));
+        rows.push_back(row);
+      }
+      doc.table(header, rows, fmt::format("{}: best and worst images (index: digit, value)", s));
+    }
+  });
+}
+
+void success_tables(report::Document& doc, const Json& a) {
+  if (!a.contains("success_rate")) {
+    doc.paragraph("The analysis holds no success rates.");
+    return;
+  }
+  with_fallback(doc, a, "success_rate", "Success rates", [&] {
+    const auto& c = a.at("classifier");
+    doc.table({"quantity", "value"},
+              {{"checkpoint", num(c.at("path"))},
+               {"test accuracy (binarized test images)",
+                num(c.at("test_accuracy"), "{:.4f}") + " on " + num(c.at("test_images")) +
+                    " images"},
+               {"accuracy on the run's images", right_out_of(c.at("accuracy_on_run_images"))}},
+              "The classifier (the thesis's CNN, section 3.4)");
+    const auto names = spaces(a, "success_rate");
+    Rows rows;
+    for (const auto& s : names) {
+      const auto& r = a["success_rate"][s];
+      rows.push_back({s, right_out_of(r.at("vs_original_prediction")),
+                      right_out_of(r.at("vs_label"))});
+    }
+    doc.table({"latent space", "same class as the original image (the thesis's)",
+               "same class as the true label"},
+              rows, "Success rate: decoded image (binarized at 0.5) classified as the original");
+
+    std::vector<std::string> header{"digit", "images"};
+    for (const auto& s : names) header.push_back(s);
+    Rows per_digit;
+    for (int d = 0; d < 10; ++d) {
+      std::vector<std::string> row{
+          std::to_string(d), num(a["success_rate"][names.front()]["per_digit"]["total"][d])};
+      for (const auto& s : names) {
+        const auto& v = a["success_rate"][s]["per_digit"]["rate_vs_original"][d];
+        row.push_back(v.is_null() ? "-" : fmt::format("{:.2f}", 100.0 * v.get<double>()));
+      }
+      per_digit.push_back(row);
+    }
+    doc.table(header, per_digit, "Success rate per digit (vs the classifier on the original, %)");
+
+    for (const auto& s : names) {
+      Rows m;
+      const auto& confusion = a["success_rate"][s].at("confusion");
+      for (size_t i = 0; i < confusion.size(); ++i) {
+        std::vector<std::string> row{std::to_string(i)};
+        for (const auto& v : confusion[i]) row.push_back(num(v));
+        m.push_back(row);
+      }
+      doc.table(digits_header("original \\ decoded"), m,
+                fmt::format("{}: confusion, classifier on the original (rows) against on D({}) "
+                            "(columns)",
+                            s, s));
+    }
+  });
+}
+
+std::vector<report::BarSeries> digit_success_series(const Json& a) {
+  std::vector<report::BarSeries> series;
+  for (const auto& s : spaces(a, "success_rate")) {
+    const Json* rates = nullptr;
+    const auto& r = a["success_rate"][s];
+    if (r.contains("per_digit") && r["per_digit"].contains("rate_vs_original"))
+      rates = &r["per_digit"]["rate_vs_original"];
+    if (rates == nullptr || !rates->is_array() || rates->size() != 10) continue;
+    report::BarSeries b{s, {}, {}};
+    for (const auto& v : *rates) b.values.push_back(v.is_number() ? 100 * v.get<double>() : NAN);
+    series.push_back(b);
+  }
+  return series;
+}
+
+void normality_tables(report::Document& doc, const Json& a) {
+  if (!a.contains("normality")) {
+    doc.paragraph("The analysis holds no normality tests.");
+    return;
+  }
+  with_fallback(doc, a, "normality", "Normality tests", [&] {
+    // "statistic (p = ...)", or n/a with the test's reason in the JSON.
+    auto test = [](const Json& t, const std::string& note = "") {
+      if (t.contains("error")) return std::string("n/a");
+      return fmt::format("{} (p = {}{})", num(t.at("statistic"), "{:.4g}"),
+                         num(t.at("pvalue"), "{:.3g}"), note);
+    };
+    Rows rows;
+    for (const auto& s : spaces(a, "normality")) {
+      const auto& t = a["normality"][s];
+      const auto& lf = t.at("radius_lilliefors");
+      std::string lilliefors = test(lf);
+      if (!lf.contains("error") && !lf.at("pvalue_in_valid_range").get<bool>())
+        lilliefors = num(lf.at("statistic"), "{:.4g}") + " (p > 0.1)";
+      const auto& sw = t.at("shapiro_wilk");
+      const auto& m = t.at("mardia");
+      rows.push_back(
+          {s, test(t.at("radius_ks")), lilliefors,
+           test(sw, !sw.contains("error") && sw.at("pvalue_may_be_inaccurate").get<bool>()
+                        ? ", N > 5000"
+                        : ""),
+           m.contains("error") ? "n/a" : test(m.at("skewness")),
+           m.contains("error") ? "n/a" : test(m.at("kurtosis")), test(t.at("henze_zirkler"))});
+    }
+    doc.table({"latent space", "KS on the radius (scipy's kstest)", "Lilliefors on the radius",
+               "Shapiro-Wilk (flattened)", "Mardia skewness", "Mardia kurtosis", "Henze-Zirkler"},
+              rows,
+              "Normality tests (section 3.5): statistic (p-value) on the radius r = |y| and on "
+              "the points themselves; small p-values reject normality");
+  });
+}
+
+void bonus_tables(report::Document& doc, const Json& a) {
+  if (!a.contains("bonus") || a["bonus"].is_null()) {
+    doc.paragraph("The analysis holds no bonus model (too few images, or disabled).");
+    return;
+  }
+  with_fallback(doc, a, "bonus", "Bonus models", [&] {
+    const auto& b = a["bonus"];
+    Rows models;
+    for (const char* m : {"MB", "MA"}) {
+      if (!b.contains(m)) continue;
+      const auto& arch = b[m].at("architecture");
+      models.push_back(
+          {m,
+           fmt::format("{}-{}x{}-{}", num(arch.at("input")), num(arch.at("depth")),
+                       num(arch.at("width")), num(arch.at("output"))),
+           num(b[m].at("train").at("epochs")), num(b[m].at("train").at("batch_size")),
+           num(b[m].at("final_train_mse"), "{:.4g}"),
+           num(b[m].at("final_validation_mse"), "{:.4g}"), num(b[m].at("seconds"), "{:.1f}")});
+    }
+    doc.table({"model", "architecture", "epochs", "batch", "final train MSE",
+               "final validation MSE", "seconds"},
+              models,
+              fmt::format("Bonus models (section 3.6): learn {} from MT (MB) or from the image (MA)",
+                          num(b.at("source_method"))));
+    const auto& h = b.at("held_out");
+    Rows rows;
+    const int64_t held = h.at("images").get<int64_t>();
+    for (const auto& [s, loss] : h.at("mean_loss").items()) {
+      const bool mt = s == "MT";
+      rows.push_back(
+          {s, pm(loss),
+           mt ? "-" : fmt::format("{:.2f}%", 100 * h.at("share_better_than_MT").at(s).get<double>()),
+           mt ? "-" : num(h.at("beats_MT").at(s)),
+           analysis::right_out_of(h.at("success_vs_original").at(s).get<int64_t>(), held)});
+    }
+    doc.table({"latent space", "mean loss", "images better than MT", "beats MT",
+               "success vs original"},
+              rows,
+              fmt::format("Held-out images {}:{} (not used to train MB, MA)",
+                          num(h.at("rows")[0]), num(h.at("rows")[1])));
+  });
+}
+
+void vector_tables(report::Document& doc, const Json& a) {
+  if (!a.contains("vector_analysis")) return;
+  with_fallback(doc, a, "vector_analysis", "Vector analysis", [&] {
+    Rows rows;
+    for (const auto& s : spaces(a, "vector_analysis")) {
+      const auto& v = a["vector_analysis"][s];
+      rows.push_back({s, share_of(v.at("positive").get<int64_t>(), v.at("images").get<int64_t>()),
+                      num(v.at("mean_dot"), "{:.4g}"), num(v.at("mean_cosine"), "{:.4f}"),
+                      num(v.at("mean_norm_v"), "{:.4g}"), num(v.at("file"))});
+    }
+    doc.table({"latent space X", "u.v > 0", "mean u.v", "mean cosine(u, v)", "mean |v|", "data"},
+              rows,
+              "Vector analysis (section 3.6.3): v = X - MT, u = mean(MT) - MT, per image");
+  });
+}
+
+report::Document analysis_document(const Json& a) {
+  report::Document doc(fmt::format("Analysis of {}", a.value("run", std::string("a run"))));
+  doc.heading("Latent spaces (section 3.3, annexes E and F)");
+  space_tables(doc, a);
+  delta_tables(doc, a);
+  doc.heading("Best and worst images");
+  ranked_tables(doc, a);
+  doc.heading("Success rate (section 3.4)");
+  success_tables(doc, a);
+  doc.heading("Normality tests (section 3.5)");
+  normality_tables(doc, a);
+  doc.heading("Bonus models (section 3.6)");
+  bonus_tables(doc, a);
+  doc.heading("Vector analysis (section 3.6.3)");
+  vector_tables(doc, a);
+  return doc;
+}
+
+void print_analysis(const Json& a) {
+  std::printf("\n%s\n", analysis_document(a).markdown(".").c_str());
   std::fflush(stdout);
 }
 

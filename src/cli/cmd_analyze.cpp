@@ -1,15 +1,15 @@
 // preimage analyze / train-classifier: the thesis's chapter 3 on a run folder, and its classifier.
 #include <memory>
 
-#include "analysis/analyze.h"
 #include "analysis/classifier_source.h"
 #include "cli/analyze_options.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "util/config_table.h"
 
 namespace preimage::cli {
 
-void add_analyze_options(CLI::App& cmd, analysis::AnalyzeConfig& cfg) {
+void add_analyze_options(CLI::App& cmd, pipeline::AnalyzeConfig& cfg) {
   cmd.add_option("--classifier", cfg.classifier,
                  "Classifier checkpoint (default: classifier.pt beside the run folder, e.g. "
                  "runs/classifier.pt; trained there when missing)");
@@ -51,16 +51,10 @@ void add_analyze_options(CLI::App& cmd, analysis::AnalyzeConfig& cfg) {
       ->capture_default_str();
 }
 
-void run_analysis(run::RunFolder& run, analysis::AnalyzeConfig cfg) {
-  cfg.classifier_job.train.seed = cfg.bonus.seed;
-  const auto result = analysis::analyze_run(run, cfg);
-  analysis::print_analysis(result);
-}
-
 void add_analyze_command(CLI::App& app) {
   struct Config {
     std::string run;
-    analysis::AnalyzeConfig analyze;
+    pipeline::AnalyzeConfig analyze;
   };
   auto cfg = std::make_shared<Config>();
   auto* cmd = app.add_subcommand(
@@ -70,8 +64,8 @@ void add_analyze_command(CLI::App& app) {
   add_analyze_options(*cmd, cfg->analyze);
   cmd->callback([cfg] {
     auto run = run::RunFolder::open(cfg->run);
-    print_config("analyze", {{"run", cfg->run}, {"analyze", cfg->analyze.to_json()}});
-    run_analysis(run, cfg->analyze);
+    util::print_config("analyze", {{"run", cfg->run}, {"analyze", cfg->analyze.to_json()}});
+    pipeline::analyze_and_print(run, cfg->analyze);
   });
 
   auto job = std::make_shared<analysis::ClassifierJob>();
@@ -98,7 +92,7 @@ void add_analyze_command(CLI::App& app) {
   train->add_option("--seed", job->train.seed, "Seed of initialisation and shuffling")
       ->capture_default_str();
   train->callback([job] {
-    print_config("train-classifier", job->to_json());
+    util::print_config("train-classifier", job->to_json());
     const auto meta = analysis::train_and_save_classifier(*job);
     std::printf("\n| Classifier | Value |\n|---|---|\n| checkpoint | %s |\n| test accuracy | "
                 "%.4f on %lld images |\n| seconds | %.1f |\n",

@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "pipeline/solver_benchmark.h"
-#include "solvers/solver.h"
+#include "solvers/registry.h"
 
 namespace preimage::cli {
 
@@ -23,20 +23,31 @@ void add_bench_solvers_command(CLI::App& app) {
       "Compare every inversion method on a run's images (writes RUN/solver_benchmark.json)");
   cmd->add_option("run", cfg->run, "Run folder (after train and encode)")->required();
   cmd->add_option("--methods", cfg->bench.methods,
-                  "Methods to compare; grid:R is grid refined by R (quadratic, gauss-newton, lbfgs)")
+                  "Methods to compare; grid:R is grid refined by R (" +
+                      fmt::format("{}", fmt::join(solvers::refinement_names(), ", ")) + ")")
       ->delimiter(',')
       ->check(CLI::Validator(
           [](std::string& spec) -> std::string {
-            const auto names = solvers::solver_names();
-            const auto method = spec.substr(0, spec.find(':'));
-            if (std::find(names.begin(), names.end(), method) != names.end()) return "";
-            return fmt::format("unknown method '{}': use one of {}", method,
-                               fmt::join(names, ", "));
+            const auto colon = spec.find(':');
+            const auto names = solvers::method_names();
+            const auto method = spec.substr(0, colon);
+            if (std::find(names.begin(), names.end(), method) == names.end())
+              return fmt::format("unknown method '{}': use one of {}", method,
+                                 fmt::join(names, ", "));
+            if (colon == std::string::npos) return "";
+            const auto refinements = solvers::refinement_names();
+            const auto refine = spec.substr(colon + 1);
+            if (method != "grid") return fmt::format("only grid takes a refinement (:{})", refine);
+            if (std::find(refinements.begin(), refinements.end(), refine) == refinements.end())
+              return fmt::format("unknown refinement '{}': use one of {}", refine,
+                                 fmt::join(refinements, ", "));
+            return "";
           },
           "METHOD[:REFINE]"))
       ->capture_default_str();
   cmd->add_flag("!--no-careful", cfg->bench.careful,
-                "Skip the long careful runs of lbfgs and gauss-newton (the references of the stopping test)");
+                "Skip the long careful runs of the stopping methods (the references of the "
+                "stopping test)");
   cmd->add_option("--images", cfg->bench.images, "Range of the run's images: N, A:B or all")
       ->capture_default_str();
   add_chunk_option(*cmd, cfg->bench.chunk_size);

@@ -16,38 +16,32 @@ void add_invert_command(CLI::App& app) {
   struct Config {
     pipeline::InvertStep step;
     std::string run;
-    std::string loss = "squared-error";
     std::string shard;  // "k/n": only the k-th of n parts of the run's images
     std::string out;    // with --shard: the part's own run folder
   };
   auto cfg = std::make_shared<Config>();
   auto* cmd = app.add_subcommand("invert", "Invert the decoder for the run's images");
   cmd->add_option("run", cfg->run, "Run folder (after train and encode)")->required();
-  add_invert_options(*cmd, cfg->step, cfg->loss);
+  add_invert_options(*cmd, cfg->step);
   cmd->add_option("--shard", cfg->shard,
                   "Only the k-th of n parts of the run's images: k/n (with --out; join the parts "
                   "with preimage merge)");
   cmd->add_option("--out", cfg->out, "With --shard: the part's own run folder (created)");
-  cmd->callback([cfg, cmd] {
-    finish_invert_options(*cmd, cfg->step, cfg->loss);
+  cmd->callback([cfg] {
+    cfg->step.request();  // the settings checked before anything is opened
     auto run = run::RunFolder::open(cfg->run);
     if (cfg->shard.empty()) {
       require(cfg->out.empty(), "--out is only for --shard",
               "drop --out: invert writes into the run folder");
       pipeline::invert_run(run, cfg->step);
-      pipeline::print_summary(pipeline::summarize(run, cfg->step.request.method));
+      pipeline::print_summary(pipeline::summarize(run, cfg->step.method));
       return;
     }
     require(!cfg->out.empty(), fmt::format("--shard {} needs --out PART_FOLDER", cfg->shard),
             "each part is inverted into a run folder of its own, e.g. --out RUN.part0");
     auto part = pipeline::make_shard(run, cfg->shard, cfg->out);
-    // Curve images are positions in the whole run: make them positions in the part.
-    auto step = cfg->step;
-    const int64_t offset = pipeline::shard_offset(part);
-    step.curve_images.clear();
-    for (int64_t i : cfg->step.curve_images) step.curve_images.push_back(i - offset);
-    pipeline::invert_run(part, step);
-    pipeline::print_summary(pipeline::summarize(part, step.request.method));
+    pipeline::invert_run(part, pipeline::shard_step(part, cfg->step));
+    pipeline::print_summary(pipeline::summarize(part, cfg->step.method));
   });
 }
 

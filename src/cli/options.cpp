@@ -1,11 +1,35 @@
 #include "cli/options.h"
 
-#include <cstdio>
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "solvers/loss.h"
-#include "solvers/solver.h"
+#include "solvers/registry.h"
 
 namespace preimage::cli {
+namespace {
+
+// " (methods: a, b)": who reads a setting, from the registry.
+std::string used_by(solvers::OptionGroup group) {
+  return fmt::format(" ({})", fmt::join(solvers::methods_using(group), ", "));
+}
+
+// The registry's default of one setting for each method (that reads `group`, if given), e.g.
+// "; default: adafactor 150, adam 1000, ...".
+template <typename Get>
+std::string defaults_of(Get get, std::optional<solvers::OptionGroup> group = std::nullopt) {
+  std::vector<std::string> parts;
+  for (const auto& row : solvers::method_registry())
+    if (!group || std::find(row.options.begin(), row.options.end(), *group) != row.options.end())
+      parts.push_back(fmt::format("{} {}", row.name, get(row.defaults)));
+  return fmt::format("; default: {}", fmt::join(parts, ", "));
+}
+
+}  // namespace
 
 void add_data_options(CLI::App& cmd, data::DataSpec& spec) {
   cmd.add_option("--data", spec.source,
@@ -29,15 +53,21 @@ void add_vae_options(CLI::App& cmd, model::VaeConfig& vae) {
       ->capture_default_str();
 }
 
-void add_train_options(CLI::App& cmd, train::TrainConfig& train, std::string& preset) {
+size_t architecture_flags_given(const CLI::App& cmd) {
+  return cmd.count("--latent-dim") + cmd.count("--hidden-width") + cmd.count("--encoder-depth") +
+         cmd.count("--decoder-depth");
+}
+
+void add_train_options(CLI::App& cmd, std::string& preset, train::TrainOverrides& given) {
   cmd.add_option("--preset", preset,
                  "fast: batch 128, Adam 5e-4, 20 epochs (default); thesis: batch 32, Adam 1e-4, "
                  "10 epochs (the TensorFlow CVAE tutorial)")
       ->check(CLI::IsMember({"fast", "thesis"}))
       ->capture_default_str();
-  cmd.add_option("--epochs", train.epochs, "Passes over the training images (overrides the preset)");
-  cmd.add_option("--batch-size", train.batch_size, "Images per Adam step (overrides the preset)");
-  cmd.add_option("--lr", train.learning_rate, "Adam learning rate (overrides the preset)");
+  cmd.add_option("--epochs", given.epochs, "Passes over the training images (overrides the preset)");
+  cmd.add_option("--batch-size", given.batch_size,
+                 "Images per Adam step (overrides the preset)");
+  cmd.add_option("--lr", given.learning_rate, "Adam learning rate (overrides the preset)");
 }
 
 void add_chunk_option(CLI::App& cmd, int64_t& chunk_size) {
@@ -55,77 +85,84 @@ void add_workers_option(CLI::App& cmd, int64_t& workers) {
       ->capture_default_str();
 }
 
-void add_invert_options(CLI::App& cmd, pipeline::InvertStep& step, std::string& loss_name) {
-  auto& r = step.request;
-  cmd.add_option("--method", r.method, "Inversion method")
-      ->check(CLI::IsMember(solvers::solver_names()))
+void add_method_option(CLI::App& cmd, std::string& method) {
+  std::string help = "Inversion method:";
+  for (const auto& row : solvers::method_registry())
+    help += fmt::format("\n  {}: {}", row.name, row.summary);
+  cmd.add_option("--method", method, help)
+      ->check(CLI::IsMember(solvers::method_names()))
       ->capture_default_str();
-  cmd.add_option("--steps", r.settings.max_iterations,
-                 "Iterations at most (default: the method's; adafactor: the thesis's 150)");
-  cmd.add_option("--learning-rate", r.settings.learning_rate,
-                 "Step size of first-order methods (default: the method's; adafactor: 1e-3)");
-  cmd.add_option("--grad-tol", r.settings.gradient_tolerance,
-                 "Stop an image when its gradient norm is below this (0: never; default: the "
-                 "method's, 0 for adafactor)");
-  cmd.add_option("--rel-tol", r.settings.relative_tolerance,
-                 "Stop an image when its relative loss change is below this (0: never; default: "
-                 "the method's, 0 for adafactor)");
-  cmd.add_option("--step-tol", r.settings.step_tolerance,
-                 "fixed-point: stop an image when |u_{k+1} - u_k| is below this")
-      ->capture_default_str();
-  cmd.add_option("--box", r.settings.box_radius,
-                 "Latent box half-width: an iterate beyond it is flagged")
-      ->capture_default_str();
-  cmd.add_option("--loss", loss_name, "Objective")
-      ->check(CLI::IsMember(solvers::loss_kind_names()))
-      ->capture_default_str();
-  cmd.add_option("--prior-weight", r.loss.prior_weight,
+}
+
+void add_method_settings(CLI::App& cmd, solvers::SettingsOverrides& given) {
+  using solvers::OptionGroup;
+  using solvers::SolverSettings;
+  cmd.add_option("--steps", given.max_iterations,
+                 "Iterations at most" + defaults_of([](const SolverSettings& s) {
+                   return s.stop.max_iterations;
+                 }));
+  cmd.add_option("--grad-tol", given.gradient_tolerance,
+                 "Stop an image when its gradient norm is below this (0: never)" +
+                     defaults_of([](const SolverSettings& s) { return s.stop.gradient_tolerance; }));
+  cmd.add_option("--rel-tol", given.relative_tolerance,
+                 "Stop an image when its relative loss change is below this (0: never)" +
+                     defaults_of([](const SolverSettings& s) { return s.stop.relative_tolerance; }));
+  cmd.add_option("--box", given.box_radius,
+                 fmt::format("Latent box half-width: an iterate beyond it is flagged (default {})",
+                             SolverSettings{}.box_radius));
+  cmd.add_option("--learning-rate", given.learning_rate,
+                 "Step size" + defaults_of(
+                                   [](const SolverSettings& s) {
+                                     return s.options.step_size.learning_rate;
+                                   },
+                                   OptionGroup::kStepSize));
+  cmd.add_option("--history", given.history,
+                 fmt::format("Curvature pairs kept per image{}; default {}",
+                             used_by(OptionGroup::kLbfgs), solvers::LbfgsOptions{}.history));
+  cmd.add_option("--step-tol", given.step_tolerance,
+                 fmt::format("Stop an image when |u_(k+1) - u_k| is below this{}; default {}",
+                             used_by(OptionGroup::kFixedPoint),
+                             solvers::FixedPointOptions{}.step_tolerance));
+  cmd.add_option("--grid-points", given.grid_points,
+                 "Points per latent axis" + used_by(OptionGroup::kGrid) +
+                     "; default 0: automatic, 201 for L <= 2, 41 for L = 3");
+  cmd.add_option("--grid-radius", given.grid_radius,
+                 fmt::format("Half-width of the searched box [-r, r]^L{}; default {}",
+                             used_by(OptionGroup::kGrid), solvers::GridOptions{}.radius));
+  cmd.add_option("--refine", given.refine,
+                 fmt::format("What the grid search does from its best point{}: a local method, "
+                             "quadratic (a quadratic fitted to the grid's scores, one decoder "
+                             "pass) or none; default {}",
+                             used_by(OptionGroup::kGrid), solvers::GridOptions{}.refine.name()))
+      ->check(CLI::IsMember(solvers::refinement_names()));
+}
+
+void add_loss_options(CLI::App& cmd, solvers::LossSpec& loss) {
+  std::map<std::string, solvers::LossKind> kinds;
+  for (const auto& name : solvers::loss_kind_names()) kinds[name] = solvers::parse_loss_kind(name);
+  cmd.add_option("--loss", loss.kind,
+                 "Objective: squared-error |z - sigmoid(D(y))|^2 (the thesis) or bernoulli (the "
+                 "VAE's likelihood)")
+      ->transform(CLI::CheckedTransformer(kinds))
+      ->default_str("squared-error");
+  cmd.add_option("--prior-weight", loss.prior_weight,
                  "lambda of a prior term lambda*|y|^2 (0: none)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  add_chunk_option(cmd, r.chunk_size);
-  add_workers_option(cmd, r.workers);
+}
+
+void add_invert_options(CLI::App& cmd, pipeline::InvertStep& step) {
+  add_method_option(cmd, step.method);
+  add_method_settings(cmd, step.settings);
+  add_loss_options(cmd, step.loss);
+  add_chunk_option(cmd, step.chunk_size);
+  add_workers_option(cmd, step.workers);
   cmd.add_option("--start", step.start,
                  "Start point: encoder (MT), prior (the origin), grid (best grid point), or a "
                  "stored latent space")
       ->capture_default_str();
   cmd.add_option("--curves", step.curve_images,
                  "Positions (in the run) of images whose loss curves are recorded");
-  cmd.add_option("--history", r.settings.history, "L-BFGS: curvature pairs kept per image")
-      ->capture_default_str();
-  cmd.add_option("--grid-points", r.settings.grid_points,
-                 "grid: points per latent axis (0: automatic, 201 for L <= 2, 41 for L = 3)")
-      ->capture_default_str();
-  cmd.add_option("--grid-radius", r.settings.grid_radius,
-                 "grid: half-width of the searched box [-r, r]^L")
-      ->capture_default_str();
-  cmd.add_option("--refine", r.settings.refine,
-                 "grid: local method run from the best grid point; quadratic: only a quadratic "
-                 "fitted to the grid scores (one decoder pass, the fastest); none: the grid point")
-      ->check(CLI::IsMember({"gauss-newton", "lbfgs", "adam", "gd", "quadratic", "none"}))
-      ->capture_default_str();
-}
-
-void finish_invert_options(CLI::App& cmd, pipeline::InvertStep& step,
-                           const std::string& loss_name) {
-  step.request.loss.kind = solvers::parse_loss_kind(loss_name);
-  // The method's own defaults for every setting the user left alone.
-  auto& s = step.request.settings;
-  const auto d = solvers::SolverSettings::defaults_for(step.request.method);
-  if (!cmd.count("--steps")) s.max_iterations = d.max_iterations;
-  if (!cmd.count("--learning-rate")) s.learning_rate = d.learning_rate;
-  if (!cmd.count("--grad-tol")) s.gradient_tolerance = d.gradient_tolerance;
-  if (!cmd.count("--rel-tol")) s.relative_tolerance = d.relative_tolerance;
-  s.keep_stale_jacobian = d.keep_stale_jacobian;  // no flag: the method's own choice
-}
-
-
-void print_config(const std::string& command, const nlohmann::json& config) {
-  std::printf("| Parameter (%s) | Value |\n|---|---|\n", command.c_str());
-  const auto flat = config.flatten();
-  for (const auto& [key, value] : flat.items())
-    std::printf("| %s | %s |\n", key.c_str() + 1, value.dump().c_str());
-  std::printf("\n");
-  std::fflush(stdout);
 }
 
 }  // namespace preimage::cli

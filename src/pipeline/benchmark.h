@@ -1,10 +1,14 @@
 #pragma once
 // Throughput figures of the expensive loops, each as a ratio to the machine's GEMM rate
 // measured in the same process (machines are shared and noisy: ratios travel, seconds do not).
+#include <functional>
+#include <string>
+
 #include <torch/torch.h>
 
+#include "data/dataset.h"
+#include "decoders/decoder.h"
 #include "model/vae.h"
-#include "solvers/decoder_engine.h"
 
 namespace preimage::pipeline {
 
@@ -21,12 +25,12 @@ struct Throughput {
 
 // The faithful inversion (Adafactor, `steps` steps) of all `targets` by invert() in chunks of
 // `chunk` images on `workers` workers (0: automatic): items = images x steps.
-Throughput bench_inversion_batched(const solvers::DecoderEngine& engine,
+Throughput bench_inversion_batched(const decoders::Decoder& decoder,
                                    const torch::Tensor& targets, const torch::Tensor& start,
                                    int64_t steps, int64_t chunk, int64_t workers = 0);
 
 // The same inversion one image at a time (one worker), as the thesis ran it.
-Throughput bench_inversion_one_by_one(const solvers::DecoderEngine& engine,
+Throughput bench_inversion_one_by_one(const decoders::Decoder& decoder,
                                       const torch::Tensor& targets, const torch::Tensor& start,
                                       int64_t steps);
 
@@ -38,5 +42,22 @@ Throughput bench_inversion_autograd_one_by_one(model::Vae& vae, const torch::Ten
 // VAE training steps over `images` (one pass, Adam): items = images.
 Throughput bench_training(const model::VaeConfig& config, const torch::Tensor& images,
                           int64_t batch_size, double learning_rate);
+
+// What `preimage bench` measures.
+struct BenchConfig {
+  std::string model;            // a checkpoint (default: a fresh thesis-architecture VAE)
+  int64_t images = 5000;        // images of the batched inversion (the thesis's 5000)
+  int64_t steps = 150;          // Adafactor steps (the thesis's 150)
+  int64_t single_images = 20;   // images inverted one at a time
+  int64_t chunk = 0;            // images solved together (0: automatic, see InvertRequest)
+  int64_t train_images = 12800; // images of the timed training pass
+  int64_t train_batch = 128;    // batch of the timed training pass (the fast preset)
+  data::DataSpec data;          // MNIST by default; random binary images when it is missing
+};
+
+// Runs every measurement of `preimage bench` in one process and hands each figure, as soon as it
+// is known, to `row(name, value)`: the GEMM rate, then each loop's rate as a share of it.
+void run_benchmarks(const BenchConfig& config,
+                    const std::function<void(const std::string&, const std::string&)>& row);
 
 }  // namespace preimage::pipeline

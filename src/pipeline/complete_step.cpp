@@ -8,10 +8,9 @@
 
 #include "data/range.h"
 #include "data/tensor_io.h"
-#include "model/checkpoint.h"
-#include "pipeline/encode_step.h"
+#include "decoders/model_source.h"
+#include "pipeline/run_model.h"
 #include "report/image_grid.h"
-#include "solvers/grid.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -42,9 +41,12 @@ torch::Tensor read_mask(const fs::path& path, int64_t height, int64_t width) {
   } else {
     int w = 0, h = 0, channels = 0;
     unsigned char* pixels = stbi_load(path.c_str(), &w, &h, &channels, 1);
-    require(pixels != nullptr,
-            fmt::format("cannot read mask image '{}': {}", path.string(), stbi_failure_reason()),
-            "give a PNG (grey > 127 = known pixel) or a .npy array");
+    if (pixels == nullptr) {  // stb's reason exists only after a failure
+      const char* reason = stbi_failure_reason();
+      throw UserError(fmt::format("cannot read mask image '{}': {}", path.string(),
+                                  reason != nullptr ? reason : "unknown format"),
+                      "give a PNG (grey > 127 = known pixel) or a .npy array");
+    }
     mask = torch::from_blob(pixels, {h, w}, torch::kUInt8).gt(127).to(torch::kFloat32);
     stbi_image_free(pixels);
   }
@@ -54,43 +56,65 @@ torch::Tensor read_mask(const fs::path& path, int64_t height, int64_t width) {
   return mask.reshape({-1}).contiguous();
 }
 
+CompleteStep completion_of_run(const run::RunFolder& run, CompleteStep step, bool data_given,
+                               bool images_given) {
+  step.model = run.model_path();
+  if (!data_given && run.has_images()) {
+    const auto images = run.images();
+    step.data = images.spec;
+    if (!images_given)
+      step.images = fmt::format("{}:{}", images.range.begin,
+                                std::min(images.range.begin + 8, images.range.end));
+  }
+  if (step.out.empty()) step.out = run.path() / "completion";
+  return step;
+}
+
 Completion complete_images(const CompleteStep& step) {
   // Every input checked before any work.
   require(step.rect.empty() != step.mask_file.empty(),
           "give exactly one mask: --rect R0:R1,C0:C1 or --mask FILE");
-  auto vae = model::load_vae(step.model);
-  const auto& cfg = vae->config();
+  auto request = solvers::InvertRequest{};
+  request.method = step.method;
+  request.settings = solvers::settings_for(step.method, step.settings);
+  request.loss = step.loss;
+  request.show_progress = false;
+  const auto model = decoders::open_model({step.model});
   const auto range = data::resolve_range(data::parse_range(step.images),
                                          data::dataset_size(step.data), step.data.source);
-  auto mask = step.rect.empty() ? read_mask(step.mask_file, cfg.image_height, cfg.image_width)
-                                : rect_mask(step.rect, cfg.image_height, cfg.image_width);
+  const int64_t height = model.image_height, width = model.image_width;
+  auto mask = step.rect.empty() ? read_mask(step.mask_file, height, width)
+                                : rect_mask(step.rect, height, width);
   if (step.missing) mask = 1 - mask;
   const int64_t known = mask.sum().item<int64_t>();
   require(known > 0, "the mask keeps no pixel: nothing to invert on",
           "the rectangle or mask marks the known pixels (or the missing ones with --missing)");
-  if (step.request.method == "grid" || step.start == "grid")
-    require(cfg.latent_dim <= solvers::GridSearch::kMaxLatentDim,
-            fmt::format("grid search needs a latent dimension of at most {}, this model has {}",
-                        solvers::GridSearch::kMaxLatentDim, cfg.latent_dim),
-            "use --method gauss-newton");
+  const auto& spec = solvers::method_spec(step.method);
+  require(spec.max_latent_dim == 0 || model.latent_dim() <= spec.max_latent_dim,
+          fmt::format("{} needs a latent dimension of at most {}, this model has {}", step.method,
+                      spec.max_latent_dim, model.latent_dim()),
+          "use --method gauss-newton");
+  require(!spec.needs_encoder || model.has_encoder(),
+          fmt::format("{} needs the model's encoder, and the model has none", step.method));
+  require(step.start != "encoder" || model.has_encoder(),
+          "--start encoder needs the model's encoder, and the model has none",
+          "use --start prior");
   auto ds = data::load_dataset(step.data, range);
-  require(ds.pixels() == cfg.pixels(),
-          fmt::format("images of {} have {}x{} pixels, the model decodes {}x{}", ds.name,
-                      ds.height, ds.width, cfg.image_height, cfg.image_width));
+  require_model_fits(model, ds, "the images to complete");
   util::ensure_writable_dir(step.out);
 
-  solvers::DecoderEngine engine(vae->decoder());
-  auto masked = ds.images * mask;  // (N, P), missing pixels 0
-  torch::Tensor start = step.start == "prior"
-                            ? torch::zeros({ds.size(), cfg.latent_dim})
-                            : encoder_means(vae, masked, 5000);
-  auto request = step.request;
+  const auto& decoder = *model.decoder;
+  // The solvers see the masked images (missing pixels 0): the masked loss ignores those pixels
+  // anyway, and what encodes them (the start, fixed-point's E(Z)) must not see them either.
+  auto masked = ds.images * mask;  // (N, P)
+  torch::Tensor start = step.start == "prior" ? torch::zeros({ds.size(), model.latent_dim()})
+                                              : model.encoder->means(masked);
   request.loss.mask = mask;
-  request.show_progress = false;
+  request.encoder = model.encoder;
   spdlog::info("completing {} images of {} from {} known pixels of {} with {}", ds.size(),
                ds.name, known, mask.numel(), request.method);
-  auto s = solvers::invert(engine, ds.images, start, request);
-  auto decoded = torch::sigmoid(engine.forward(s.latents));
+  auto s = solvers::invert(decoder, masked, start, request);
+  auto decoded = model.decode_images(s.latents);
   Completion c;
   c.latents = s.latents;
   c.mask = mask;
@@ -100,13 +124,15 @@ Completion complete_images(const CompleteStep& step) {
   data::write_npy_tensor(step.out / "completed.npy", c.completed.contiguous());
   data::write_npy_tensor(step.out / "decoded.npy", decoded.contiguous());
   data::write_npy_tensor(step.out / "latents.npy", c.latents.contiguous());
-  data::write_npy_tensor(step.out / "mask.npy", mask.view({cfg.image_height, cfg.image_width}));
+  data::write_npy_tensor(step.out / "mask.npy", mask.view({height, width}));
+  data::write_npy_tensor(step.out / "start_loss.npy", s.initial_loss.contiguous());
+  data::write_npy_tensor(step.out / "final_loss.npy", s.final_loss.contiguous());
   // One row per image: original | masked (missing pixels grey) | completed.
   auto shown_masked = ds.images * mask + 0.5 * (1 - mask);
   auto rows = torch::stack({ds.images, shown_masked, c.completed}, 1).contiguous();  // (N, 3, P)
   std::vector<float> pixels(rows.data_ptr<float>(), rows.data_ptr<float>() + rows.numel());
   report::write_image_grid(step.out / "completed.png", pixels, static_cast<int>(ds.size()), 3,
-                           static_cast<int>(cfg.image_height), static_cast<int>(cfg.image_width));
+                           static_cast<int>(height), static_cast<int>(width));
   nlohmann::json record = {
       {"model", fs::absolute(step.model).string()},
       {"images", {{"source", step.data.source}, {"split", step.data.split}, {"range", range.str()}}},
@@ -114,10 +140,12 @@ Completion complete_images(const CompleteStep& step) {
       {"mask_marks", step.missing ? "missing" : "known"},
       {"known_pixels", known},
       {"method", request.method},
-      {"settings", request.settings.to_json()},
+      {"settings", solvers::settings_json(request.method, request.settings)},
       {"start", step.start},
+      {"mean_start_loss", s.initial_loss.mean().item<double>()},
       {"mean_masked_loss", s.final_loss.mean().item<double>()},
-      {"files", {"completed.png", "completed.npy", "decoded.npy", "latents.npy", "mask.npy"}}};
+      {"files", {"completed.png", "completed.npy", "decoded.npy", "latents.npy", "mask.npy",
+                 "start_loss.npy", "final_loss.npy"}}};
   util::write_file_atomic(step.out / "completion.json", record.dump(2) + "\n");
   spdlog::info("wrote {}", (step.out / "completed.png").string());
   return c;

@@ -6,21 +6,30 @@
 #include <string>
 
 #include "data/dataset.h"
+#include "run/run_folder.h"
 #include "solvers/invert.h"
 
 namespace preimage::pipeline {
 
 struct CompleteStep {
-  std::filesystem::path model;    // the VAE checkpoint
+  std::filesystem::path model;    // the model's checkpoint
   data::DataSpec data;            // images to complete
   std::string images = "8";       // their range: N (first N), A:B, all
   std::string rect;               // known pixels "R0:R1,C0:C1" (rows R0..R1-1, cols C0..C1-1)
   std::filesystem::path mask_file;  // or a mask image (PNG or .npy, H x W; nonzero = known)
   bool missing = false;           // the rectangle / mask marks the missing pixels instead
   std::string start = "encoder";  // encoder (of the masked image, missing pixels 0) or prior
-  solvers::InvertRequest request; // method (default grid), settings, loss (its mask is set here)
+  // Global by default: a mask leaves several basins plausible.
+  std::string method = "grid";
+  solvers::SettingsOverrides settings;  // what the user set; the rest is the method's default
+  solvers::LossSpec loss;         // its mask is set from the rectangle or the mask file
   std::filesystem::path out;      // folder of completed.png, completed.npy, ...
 };
+
+// A completion of `run`'s images: its model and, unless `data_given`, its images (the first 8
+// of its range unless `images_given`), into RUN/completion unless `step.out` is set.
+CompleteStep completion_of_run(const run::RunFolder& run, CompleteStep step, bool data_given,
+                               bool images_given);
 
 // (H * W) float mask, 1 = known pixel, from a rectangle "R0:R1,C0:C1"; throws UserError on a
 // malformed, empty or out-of-image rectangle.
@@ -36,7 +45,9 @@ struct Completion {
 };
 
 // Inverts on the known pixels and writes OUT/completed.png (one row per image: original | masked
-// | completed), completed.npy, decoded.npy, latents.npy, mask.npy and completion.json.
+// | completed), completed.npy, decoded.npy, latents.npy, mask.npy, start_loss.npy and
+// final_loss.npy (the masked loss at the start and at the solution, per image) and
+// completion.json.
 Completion complete_images(const CompleteStep& step);
 
 }  // namespace preimage::pipeline

@@ -3,7 +3,6 @@
 #include <string>
 
 #include "data/dataset.h"
-#include "model/vae.h"
 #include "run/run_folder.h"
 
 namespace preimage::pipeline {
@@ -17,8 +16,5 @@ struct EncodeStep {
 
 // Loads the run's model, encodes the images, writes latents/MT.npy and records the images.
 void encode_images(run::RunFolder& run, const EncodeStep& step);
-
-// Encoder means of `images` (N, P) in batches: (N, L).
-torch::Tensor encoder_means(model::Vae& vae, const torch::Tensor& images, int64_t batch_size);
 
 }  // namespace preimage::pipeline

@@ -17,21 +17,21 @@ const std::vector<std::string> kMethodArrays = {"initial", "final", "iterations"
 
 // What must agree between the parts of one run.
 nlohmann::json identity(const run::RunFolder& part) {
-  const auto& m = part.manifest();
-  nlohmann::json images = m.at("images");
+  nlohmann::json images = run::to_json(part.images());
   images.erase("range");
   images.erase("count");
   nlohmann::json methods = nlohmann::json::object();
-  if (m.contains("methods"))
-    for (const auto& [name, entry] : m["methods"].items()) {
-      methods[name] = entry.at("settings");
-      methods[name]["diagnostics"] = entry.value("diagnostics", nlohmann::json::array());
-    }
+  for (const auto& name : part.methods()) {
+    const auto record = part.method(name);
+    methods[name] = record.settings;
+    methods[name]["diagnostics"] = record.diagnostics;
+  }
+  const auto shard = *part.shard();
   return {{"model", part.model_path().lexically_normal().string()},
           {"images", images},
-          {"parent_range", m.at("shard").at("parent_range")},
-          {"count", m.at("shard").at("count")},
-          {"method_order", m.value("method_order", nlohmann::json::array())},
+          {"parent_range", {shard.parent_range.begin, shard.parent_range.end}},
+          {"count", shard.count},
+          {"method_order", part.methods()},
           {"methods", methods}};
 }
 
@@ -40,14 +40,10 @@ nlohmann::json identity(const run::RunFolder& part) {
 run::RunFolder make_shard(const run::RunFolder& parent, const std::string& shard,
                           const fs::path& out) {
   const auto spec = data::parse_shard(shard);
-  const auto& pm = parent.manifest();
-  require(pm.contains("images"),
-          fmt::format("run '{}' records no images", parent.path().string()),
-          "run preimage encode on it first");
-  require(!pm.contains("shard"),
+  const auto parent_images = parent.images();  // throws when the run records none
+  require(!parent.shard(),
           fmt::format("run '{}' is itself a shard; shard the whole run", parent.path().string()));
-  const data::ImageRange whole{pm["images"]["range"][0].get<int64_t>(),
-                               pm["images"]["range"][1].get<int64_t>()};
+  const data::ImageRange whole = parent_images.range;
   const auto part = data::shard_range(whole, spec);
   require(fs::absolute(out).lexically_normal() != fs::absolute(parent.path()).lexically_normal(),
           "the shard's --out is the run folder itself",
@@ -56,17 +52,15 @@ run::RunFolder make_shard(const run::RunFolder& parent, const std::string& shard
   const int64_t lo = part.begin - whole.begin, hi = part.end - whole.begin;
 
   auto run = run::RunFolder::create(out);
-  auto& m = run.manifest();
-  m["model"] = pm.at("model");
-  m["model"]["path"] = fs::absolute(parent.model_path()).lexically_normal().string();
-  m["images"] = pm["images"];
-  m["images"]["range"] = {part.begin, part.end};
-  m["images"]["count"] = part.size();
-  m["encode"] = pm.value("encode", nlohmann::json::object());
-  m["shard"] = {{"index", spec.index},
-                {"count", spec.count},
-                {"parent", fs::absolute(parent.path()).lexically_normal().string()},
-                {"parent_range", {whole.begin, whole.end}}};
+  auto model = parent.model();
+  model.path = fs::absolute(parent.model_path()).lexically_normal();
+  run.set_model(model);
+  auto images = parent_images;
+  images.range = part;
+  images.count = part.size();
+  run.set_images(images);
+  if (const auto encode = parent.encode()) run.set_encode(*encode);
+  run.set_shard({spec.index, spec.count, fs::absolute(parent.path()).lexically_normal(), whole});
   data::write_npy_tensor(run.path() / "indices.npy", parent.indices().slice(0, lo, hi).clone());
   data::write_npy_tensor(run.path() / "labels.npy", parent.labels().slice(0, lo, hi).clone());
   run.write_latents("MT", mt.slice(0, lo, hi));
@@ -77,9 +71,15 @@ run::RunFolder make_shard(const run::RunFolder& parent, const std::string& shard
 }
 
 int64_t shard_offset(const run::RunFolder& run) {
-  const auto& m = run.manifest();
-  if (!m.contains("shard")) return 0;
-  return m["images"]["range"][0].get<int64_t>() - m["shard"]["parent_range"][0].get<int64_t>();
+  const auto shard = run.shard();
+  if (!shard) return 0;
+  return run.images().range.begin - shard->parent_range.begin;
+}
+
+InvertStep shard_step(const run::RunFolder& part, InvertStep step) {
+  const int64_t offset = shard_offset(part);
+  for (auto& i : step.curve_images) i -= offset;
+  return step;
 }
 
 std::vector<run::RunFolder> check_shards(const std::vector<fs::path>& parts) {
@@ -87,7 +87,7 @@ std::vector<run::RunFolder> check_shards(const std::vector<fs::path>& parts) {
   std::vector<run::RunFolder> runs;
   for (const auto& p : parts) {
     auto r = run::RunFolder::open(p);
-    require(r.manifest().contains("shard"),
+    require(r.shard().has_value(),
             fmt::format("'{}' is not a shard (its manifest has no shard record)", p.string()),
             "make shards with preimage invert RUN --shard k/n --out PART");
     runs.push_back(std::move(r));
@@ -103,7 +103,7 @@ std::vector<run::RunFolder> check_shards(const std::vector<fs::path>& parts) {
                           parts[i].string(), parts.front().string(), key, id[key].dump(),
                           first[key].dump()),
               "merge only the parts of one preimage invert --shard k/n series");
-    const int64_t k = runs[i].manifest()["shard"]["index"].get<int64_t>();
+    const int64_t k = runs[i].shard()->index;  // within 0..n-1 (checked when read)
     require(seen[static_cast<size_t>(k)] < 0,
             fmt::format("shard {}/{} is given twice ('{}' and '{}')", k, n,
                         parts[static_cast<size_t>(std::max(seen[static_cast<size_t>(k)], 0))].string(),
@@ -121,11 +121,9 @@ std::vector<run::RunFolder> check_shards(const std::vector<fs::path>& parts) {
   for (int64_t k = 0; k < n; ++k) ordered.push_back(runs[static_cast<size_t>(seen[static_cast<size_t>(k)])]);
   // Contiguous ranges: each part starts where the previous one ended.
   for (size_t k = 1; k < ordered.size(); ++k)
-    require(ordered[k].manifest()["images"]["range"][0] ==
-                ordered[k - 1].manifest()["images"]["range"][1],
+    require(ordered[k].images().range.begin == ordered[k - 1].images().range.end,
             fmt::format("shards {} and {} do not join: ranges {} and {}", k - 1, k,
-                        ordered[k - 1].manifest()["images"]["range"].dump(),
-                        ordered[k].manifest()["images"]["range"].dump()));
+                        ordered[k - 1].images().range.str(), ordered[k].images().range.str()));
   return ordered;
 }
 
@@ -134,21 +132,22 @@ void merge_shards(const std::vector<fs::path>& parts, const fs::path& out) {
   for (const auto& r : runs)
     require(fs::absolute(out).lexically_normal() != fs::absolute(r.path()).lexically_normal(),
             fmt::format("the merge's output '{}' is one of its shards", out.string()));
-  const auto& head = runs.front().manifest();
+  const auto& head = runs.front();
   auto cat = [&](auto read) {
     std::vector<torch::Tensor> ts;
     for (const auto& r : runs) ts.push_back(read(r));
     return torch::cat(ts, 0);
   };
   auto merged = run::RunFolder::create(out);
-  auto& m = merged.manifest();
-  m["model"] = head.at("model");
-  m["images"] = head.at("images");
-  m["images"]["range"] = head["shard"]["parent_range"];
-  m["images"]["count"] = cat([](const run::RunFolder& r) { return r.indices(); }).size(0);
-  m["encode"] = head.value("encode", nlohmann::json::object());
-  m["merged_from"] = nlohmann::json::array();
-  for (const auto& r : runs) m["merged_from"].push_back(fs::absolute(r.path()).string());
+  merged.set_model(head.model());
+  auto images = head.images();
+  images.range = head.shard()->parent_range;
+  images.count = cat([](const run::RunFolder& r) { return r.indices(); }).size(0);
+  merged.set_images(images);
+  if (const auto encode = head.encode()) merged.set_encode(*encode);
+  std::vector<fs::path> sources;
+  for (const auto& r : runs) sources.push_back(r.path());
+  merged.set_merged_from(sources);
   data::write_npy_tensor(merged.path() / "indices.npy",
                          cat([](const run::RunFolder& r) { return r.indices(); }));
   data::write_npy_tensor(merged.path() / "labels.npy",
@@ -156,7 +155,7 @@ void merge_shards(const std::vector<fs::path>& parts, const fs::path& out) {
   merged.write_latents("MT", cat([](const run::RunFolder& r) { return r.read_latents("MT"); }));
 
   for (const auto& method : runs.front().methods()) {
-    const auto& entry = head["methods"][method];
+    const auto entry = head.method(method);
     solvers::Solution s;
     s.latents = cat([&](const run::RunFolder& r) { return r.read_latents(method); });
     s.initial_loss = cat([&](const run::RunFolder& r) { return r.read_method_array(method, "initial"); });
@@ -164,20 +163,19 @@ void merge_shards(const std::vector<fs::path>& parts, const fs::path& out) {
     s.iterations = cat([&](const run::RunFolder& r) { return r.read_method_array(method, "iterations"); });
     s.stop_reason = cat([&](const run::RunFolder& r) { return r.read_method_array(method, "stop_reason"); });
     s.left_box = cat([&](const run::RunFolder& r) { return r.read_method_array(method, "left_box"); });
-    for (const auto& name : entry.value("diagnostics", nlohmann::json::array()))
+    for (const auto& name : entry.diagnostics)
       s.diagnostics[name] = cat([&](const run::RunFolder& r) {
-        return r.read_method_array(method, name.get<std::string>());
+        return r.read_method_array(method, name);
       });
     run::MethodRecord record;
     record.method = method;
-    record.settings = entry.at("settings");
+    record.settings = entry.settings;
     std::vector<torch::Tensor> curves;
     for (const auto& r : runs) {
-      const auto& e = r.manifest()["methods"][method];
-      record.seconds += e.value("seconds", 0.0);
+      const auto e = r.method(method);
+      record.seconds += e.seconds;
       const int64_t offset = shard_offset(r);
-      for (const auto& i : e.value("curve_images", nlohmann::json::array()))
-        record.curve_images.push_back(i.get<int64_t>() + offset);
+      for (const int64_t i : e.curve_images) record.curve_images.push_back(i + offset);
       const auto p = r.path() / "curves" / (method + ".npy");
       if (fs::exists(p)) curves.push_back(data::read_npy_tensor(p));
     }
@@ -186,8 +184,7 @@ void merge_shards(const std::vector<fs::path>& parts, const fs::path& out) {
   }
   merged.write_results_csv();
   merged.save_manifest();
-  spdlog::info("merged {} shards into {} ({} images)", runs.size(), out.string(),
-               m["images"]["count"].get<int64_t>());
+  spdlog::info("merged {} shards into {} ({} images)", runs.size(), out.string(), images.count);
 }
 
 }  // namespace preimage::pipeline

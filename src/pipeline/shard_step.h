@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/invert_step.h"
 #include "run/run_folder.h"
 
 namespace preimage::pipeline {
@@ -22,6 +23,10 @@ run::RunFolder make_shard(const run::RunFolder& parent, const std::string& shard
 
 // The offset of a shard's first image in its parent run (0 for a run that is no shard).
 int64_t shard_offset(const run::RunFolder& run);
+
+// `step` for the part `part`: its curve images, positions in the whole run, made positions in
+// the part.
+InvertStep shard_step(const run::RunFolder& part, InvertStep step);
 
 // Checks that `parts` are the n parts of one run, each once, with the same model, images and
 // method settings; throws UserError naming the first difference. Returns them in shard order.

@@ -12,9 +12,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "model/checkpoint.h"
+#include "pipeline/run_model.h"
 #include "solvers/invert.h"
+#include "solvers/registry.h"
 #include "util/atomic_file.h"
+#include "util/error.h"
 
 namespace preimage::pipeline {
 namespace {
@@ -51,13 +53,21 @@ double peak_memory_mib() {
 
 }  // namespace
 
+std::vector<std::string> default_benchmark_methods() {
+  std::vector<std::string> names;
+  for (const auto& row : solvers::method_registry())
+    names.insert(names.end(), row.benchmark.begin(), row.benchmark.end());
+  return names;
+}
+
 nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfig& config) {
-  auto vae = model::load_vae(run.model_path());
+  const auto model = open_run_model(run);
   auto ds = run.load_images();
+  require_model_fits(model, ds, "the run's images");
   auto range = data::resolve_range(data::parse_range(config.images), ds.size(), run.path().string());
   auto targets = ds.images.slice(0, range.begin, range.end).contiguous();
   auto start = run.read_latents("MT").slice(0, range.begin, range.end).contiguous();
-  solvers::DecoderEngine engine(vae->decoder());
+  const auto& decoder = *model.decoder;
   const int64_t n = targets.size(0);
 
   struct Row {
@@ -66,19 +76,15 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
     double seconds, memory, cpu;
   };
   std::vector<Row> rows;
-  auto encoder = [vae](const torch::Tensor& images) mutable {
-    torch::NoGradGuard no_grad;
-    return vae->encode(images).mean;
-  };
   auto run_one = [&](const std::string& label, solvers::InvertRequest request) {
     request.chunk_size = config.chunk_size;
     request.workers = config.workers;
     request.show_progress = false;
-    request.encoder = encoder;
+    request.encoder = model.encoder;
     reset_peak_memory();
     const auto t0 = std::chrono::steady_clock::now();
     const double cpu0 = cpu_seconds();
-    auto s = solvers::invert(engine, targets, start, request);
+    auto s = solvers::invert(decoder, targets, start, request);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rows.push_back({label, s, seconds, peak_memory_mib(), cpu_seconds() - cpu0});
@@ -88,23 +94,26 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
     const auto colon = spec.find(':');
     solvers::InvertRequest request;
     request.method = spec.substr(0, colon);
-    request.settings = solvers::SolverSettings::defaults_for(request.method);
-    if (colon != std::string::npos) request.settings.refine = spec.substr(colon + 1);
+    solvers::SettingsOverrides given;
+    if (colon != std::string::npos) given.refine = spec.substr(colon + 1);
+    request.settings = solvers::settings_for(request.method, given);
     run_one(spec, request);
   }
   // The stopping test's references: each stopping method run again from the same start, long
   // and carefully (tolerances a hundred times smaller, 1000 iterations).
   std::map<std::string, solvers::Solution> careful;
   if (config.careful) {
-    for (const std::string method : {"lbfgs", "gauss-newton"}) {
-      if (std::find(config.methods.begin(), config.methods.end(), method) == config.methods.end())
+    for (const auto& row : solvers::method_registry()) {
+      const std::string& method = row.name;
+      if (!row.careful_reference ||
+          std::find(config.methods.begin(), config.methods.end(), method) == config.methods.end())
         continue;
       solvers::InvertRequest request;
       request.method = method;
-      request.settings = solvers::SolverSettings::defaults_for(method);
-      request.settings.max_iterations = kCarefulIterations;
-      request.settings.gradient_tolerance /= kCarefulTighter;
-      request.settings.relative_tolerance /= kCarefulTighter;
+      request.settings = solvers::settings_for(method);
+      request.settings.stop.max_iterations = kCarefulIterations;
+      request.settings.stop.gradient_tolerance /= kCarefulTighter;
+      request.settings.stop.relative_tolerance /= kCarefulTighter;
       run_one(fmt::format("careful {} ({} it, tolerances / {:.0f})", method, kCarefulIterations,
                           kCarefulTighter),
               request);

@@ -11,14 +11,15 @@
 
 namespace preimage::pipeline {
 
+// The registry's benchmark entries, in order ("grid:R" is grid refined by R).
+std::vector<std::string> default_benchmark_methods();
+
 struct SolverBenchmarkConfig {
   // Methods with their defaults; "grid:R" is grid refined by R (quadratic, gauss-newton, ...).
-  std::vector<std::string> methods = {"adafactor", "adam",        "gd",
-                                      "lbfgs",     "gauss-newton", "fixed-point",
-                                      "grid:quadratic", "grid:gauss-newton"};
-  // Also run lbfgs and gauss-newton (those of `methods`) again from the same start, long and
-  // carefully (1000 iterations, tolerances / 100): the references of "each stops within 0.1% of
-  // a long careful refinement".
+  std::vector<std::string> methods = default_benchmark_methods();
+  // Also run the methods of `methods` the registry marks careful_reference (lbfgs, gauss-newton)
+  // again from the same start, long and carefully (1000 iterations, tolerances / 100): the
+  // references of "each stops within 0.1% of a long careful refinement".
   bool careful = true;
   std::string images = "all";  // range of the run's images ("all": every image of the run)
   int64_t chunk_size = solvers::InvertRequest{}.chunk_size;  // images solved together

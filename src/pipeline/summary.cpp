@@ -42,7 +42,7 @@ std::string vector_str(const nlohmann::json& v) {
 
 nlohmann::json summarize(const run::RunFolder& run, const std::string& method) {
   nlohmann::json out;
-  out["images"] = run.manifest().value("images", nlohmann::json::object()).value("count", 0);
+  out["images"] = run.has_images() ? run.images().count : 0;
   out["spaces"]["MT"] = space_moments(run.read_latents("MT"));
   std::vector<std::string> methods = method.empty() ? run.methods()
                                                     : std::vector<std::string>{method};
@@ -52,7 +52,7 @@ nlohmann::json summarize(const run::RunFolder& run, const std::string& method) {
     s["final_loss"] = mean_with_error(run.read_method_array(m, "final"));
     s["delta_pct"] = mean_with_error(run.read_method_array(m, "delta"));
     s["iterations"] = mean_with_error(run.read_method_array(m, "iterations"));
-    s["seconds"] = run.manifest()["methods"][m].value("seconds", 0.0);
+    s["seconds"] = run.method(m).seconds;
     out["methods"][m] = s;
     out["spaces"][m] = space_moments(run.read_latents(m));
   }

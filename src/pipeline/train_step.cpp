@@ -1,6 +1,8 @@
 #include "pipeline/train_step.h"
 
 #include <chrono>
+#include <cmath>
+#include <filesystem>
 
 #include <spdlog/spdlog.h>
 
@@ -45,15 +47,33 @@ void train_model(run::RunFolder& run, const TrainStep& step) {
                                {"epochs", log_json}};
   model::save_checkpoint(*vae, config.to_json(), meta, run.path() / "model.pt");
   util::write_csv(run.path() / "train_log.csv", table);
-  run.manifest()["model"] = {{"path", "model.pt"},
-                             {"architecture", config.to_json()},
-                             {"train", step.train.to_json()},
-                             {"train_images", step.train_images},
-                             {"data", train_ds.name},
-                             {"final_train_elbo", logs.back().train_elbo},
-                             {"final_test_elbo", logs.back().to_json()["test_elbo"]},
-                             {"seconds", seconds}};
+  run::TrainingRecord training;
+  training.settings = step.train.to_json();
+  training.images = step.train_images;
+  training.data = train_ds.name;
+  training.final_train_elbo = logs.back().train_elbo;
+  if (!std::isnan(logs.back().test_elbo)) training.final_test_elbo = logs.back().test_elbo;
+  training.seconds = seconds;
+  run.set_model({"model.pt", config.to_json(), training});
   run.save_manifest();
+}
+
+bool has_matching_model(const run::RunFolder& run, const TrainStep& step) {
+  const auto path = run.path() / "model.pt";
+  if (!std::filesystem::exists(path)) return false;
+  try {
+    const auto record = model::read_checkpoint_record(path);
+    auto arch = record.at("architecture");
+    auto want = step.vae.to_json();
+    for (const char* key : {"image_height", "image_width"}) {  // set from the data when training
+      arch.erase(key);
+      want.erase(key);
+    }
+    return arch == want && record.at("meta").at("train") == step.train.to_json() &&
+           record.at("meta").at("train_images") == step.train_images;
+  } catch (const std::exception&) {
+    return false;  // unreadable: train again
+  }
 }
 
 }  // namespace preimage::pipeline

@@ -20,4 +20,8 @@ struct TrainStep {
 // Trains, writes RUN/model.pt and RUN/train_log.csv, records both in the manifest.
 void train_model(run::RunFolder& run, const TrainStep& step);
 
+// True when RUN records a model at RUN/model.pt trained with the same architecture, settings and
+// images as `step` (then `run` reuses it).
+bool has_matching_model(const run::RunFolder& run, const TrainStep& step);
+
 }  // namespace preimage::pipeline

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace preimage::report {
 
@@ -14,7 +15,13 @@ const uint32_t kPalette[10] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
 
 namespace {
 
-constexpr int kPanelWidth = 650;  // pixels added per extra side-by-side scatter panel
+// Scatter panels: a grid of cells, each a panel with its title, tick labels and axis labels.
+constexpr int kMaxScatterColumns = 3;     // more panels start a new row: readable at page width
+constexpr int kScatterCellWidth = 600;    // pixels per column of panels, by default
+constexpr int kScatterCellHeight = 560;   // pixels per row of panels, by default
+constexpr int kScatterLegendWidth = 170;  // pixels of the class legend's column on the right
+constexpr int kScatterMinWidth = 900;     // pixels: one panel is as wide as the other figures
+constexpr int kScatterMinHeight = 650;    // pixels
 
 // gnuplot's colour literal; alpha in [0, 1] is opacity (gnuplot stores transparency in the top
 // byte).
@@ -214,13 +221,67 @@ void histogram_plot(const fs::path& png, const std::vector<double>& counts,
   run_gnuplot(script, png, options.canvas);
 }
 
+AxisRange bulk_range(const std::vector<double>& values, double tail, double fence, double pad) {
+  if (!(tail >= 0 && tail < 0.5) || !(fence >= 0) || !(pad >= 0)) {
+    throw std::invalid_argument(
+        fmt::format("bulk_range: tail {} must be in [0, 0.5), fence {} and pad {} must be >= 0",
+                    tail, fence, pad));
+  }
+  std::vector<double> sorted;
+  sorted.reserve(values.size());
+  for (double v : values) {
+    if (std::isfinite(v)) sorted.push_back(v);
+  }
+  if (sorted.empty()) {
+    throw std::invalid_argument(
+        fmt::format("bulk_range: none of the {} values is finite", values.size()));
+  }
+  std::sort(sorted.begin(), sorted.end());
+  // Quantile p by linear interpolation between the order statistics (numpy's default).
+  auto quantile = [&](double p) {
+    const double at = p * static_cast<double>(sorted.size() - 1);
+    const size_t below = static_cast<size_t>(std::floor(at));
+    const size_t above = std::min(below + 1, sorted.size() - 1);
+    return sorted[below] + (at - static_cast<double>(below)) * (sorted[above] - sorted[below]);
+  };
+  // A zero span would make a fence or a padding of zero width.
+  auto unit = [](double span, double value) {
+    return span > 0 ? span : std::max(1.0, std::abs(value));
+  };
+  const double bulk_lo = quantile(tail), bulk_hi = quantile(1.0 - tail);
+  const double reach = fence * unit(bulk_hi - bulk_lo, bulk_hi);
+  // The first and last values within the fences: the bulk's own values always are.
+  const auto first = std::lower_bound(sorted.begin(), sorted.end(), bulk_lo - reach);
+  const auto last = std::upper_bound(sorted.begin(), sorted.end(), bulk_hi + reach) - 1;
+  const double margin = pad * unit(*last - *first, *last);
+  return {*first - margin, *last + margin};
+}
+
+namespace {
+
+// "title - 2 points off the scale"; the title alone when none is.
+std::string with_off_scale_count(const std::string& title, size_t off_scale) {
+  if (off_scale == 0) return title;
+  return fmt::format("{}{}{} point{} off the scale", title, title.empty() ? "" : " - ", off_scale,
+                     off_scale == 1 ? "" : "s");
+}
+
+// Rows and columns for n panels: as few rows as at most kMaxScatterColumns allow, then as few
+// columns as fill them (4 panels: 2 x 2 rather than 3 + 1).
+std::pair<int, int> scatter_grid(int n) {
+  const int rows = (n + kMaxScatterColumns - 1) / kMaxScatterColumns;
+  return {rows, (n + rows - 1) / rows};
+}
+
+}  // namespace
+
 void scatter_by_class(const fs::path& png, const std::vector<ClassPoints>& panels,
                       const Labels& labels, const ScatterOptions& options) {
   if (panels.empty())
     throw std::invalid_argument(fmt::format("scatter '{}': no panels", png.string()));
   const int num_classes = 10;
   std::vector<bool> class_present(num_classes, false);
-  Range x_range, y_range;
+  std::vector<double> all_x, all_y;  // the finite points of every panel
   for (const ClassPoints& panel : panels) {
     check_same_length(panel.x.size(), panel.y.size(),
                       fmt::format("scatter panel '{}' x and y", panel.title));
@@ -233,67 +294,112 @@ void scatter_by_class(const fs::path& png, const std::vector<ClassPoints>& panel
             "scatter panel '{}': point {} has class {}, outside [0, 9]", panel.title, i, c));
       }
       class_present[c] = true;
-      x_range.add(panel.x[i]);
-      y_range.add(panel.y[i]);
+      if (std::isfinite(panel.x[i]) && std::isfinite(panel.y[i])) {
+        all_x.push_back(panel.x[i]);
+        all_y.push_back(panel.y[i]);
+      }
     }
   }
-  require_some_point(x_range.valid() && y_range.valid(), png);
+  require_some_point(!all_x.empty(), png);
+  const AxisRange shared_x = bulk_range(all_x, options.bulk_tail);
+  const AxisRange shared_y = bulk_range(all_y, options.bulk_tail);
 
   const int n = static_cast<int>(panels.size());
+  const auto [rows, cols] = scatter_grid(n);
   Canvas canvas = options.canvas;
-  if (canvas.width <= 0) canvas.width = 900 + kPanelWidth * (n - 1);
-  if (canvas.height <= 0) canvas.height = 650;
+  if (canvas.width <= 0)
+    canvas.width = std::max(kScatterMinWidth, kScatterCellWidth * cols + kScatterLegendWidth);
+  if (canvas.height <= 0) canvas.height = std::max(kScatterMinHeight, kScatterCellHeight * rows);
 
   // Explicit margins (screen fractions) give every panel the same size, with one legend column
-  // on the right shared by all panels.
-  const double legend_px = 110, left_px = 75, gap_px = 70;
-  const double top = labels.title.empty() ? 0.92 : 0.86;
-  const double bottom = 70.0 / canvas.height;
-  const double panel_px = (canvas.width - legend_px - left_px - gap_px * (n - 1)) / n;
+  // on the right shared by all panels. Within a cell: room for the tick labels and y label on the
+  // left, the panel title above, the tick labels and x label below.
+  const double W = canvas.width, H = canvas.height;
+  const double title_px = labels.title.empty() ? 10 : 45;
+  const double cell_w = (W - kScatterLegendWidth) / cols, cell_h = (H - title_px) / rows;
+  const double left_px = 75, right_px = 25, top_px = 45, bottom_px = 62;
 
   std::string script = common_preamble({"", labels.x_label, labels.y_label}, canvas);
-  script +=
-      fmt::format("set multiplot layout 1,{}{}\n", n,
-                  labels.title.empty() ? ""
-                                       : " title " + gnuplot_string(labels.title) +
-                                             fmt::format(" font ',{}'", canvas.font_points + 2));
-  if (options.same_axes) {
-    script += fmt::format("set xrange {}\nset yrange {}\n", x_range.padded(), y_range.padded());
+  script += "set multiplot";
+  if (!labels.title.empty()) {
+    script +=
+        fmt::format(" title {} font ',{}'", gnuplot_string(labels.title), canvas.font_points + 2);
   }
+  script += "\n";
+  bool any_off_scale = false;
   for (int p = 0; p < n; ++p) {
     const ClassPoints& panel = panels[p];
-    const double l = (left_px + p * (panel_px + gap_px)) / canvas.width;
-    const double r = l + panel_px / canvas.width;
-    script += fmt::format("set lmargin at screen {:.4f}\nset rmargin at screen {:.4f}\n", l, r);
-    script +=
-        fmt::format("set tmargin at screen {:.4f}\nset bmargin at screen {:.4f}\n", top, bottom);
-    script += fmt::format("set title {}\n", gnuplot_string(panel.title));
-    if (!options.same_axes) script += "set autoscale xy\n";
+    const int row = p / cols, col = p % cols;
+    const double cell_top = H - title_px - row * cell_h;  // pixels from the bottom
+    script += fmt::format("set lmargin at screen {:.4f}\nset rmargin at screen {:.4f}\n",
+                          (col * cell_w + left_px) / W, ((col + 1) * cell_w - right_px) / W);
+    script += fmt::format("set tmargin at screen {:.4f}\nset bmargin at screen {:.4f}\n",
+                          (cell_top - top_px) / H, (cell_top - cell_h + bottom_px) / H);
+
+    AxisRange x_range = shared_x, y_range = shared_y;
+    if (!options.same_axes) {
+      std::vector<double> xs, ys;
+      for (size_t i = 0; i < panel.x.size(); ++i) {
+        if (std::isfinite(panel.x[i]) && std::isfinite(panel.y[i])) {
+          xs.push_back(panel.x[i]);
+          ys.push_back(panel.y[i]);
+        }
+      }
+      if (!xs.empty()) {  // an empty panel keeps the shared ranges
+        x_range = bulk_range(xs, options.bulk_tail);
+        y_range = bulk_range(ys, options.bulk_tail);
+      }
+    }
+    script += fmt::format("set xrange [{}:{}]\nset yrange [{}:{}]\n", gnuplot_number(x_range.lo),
+                          gnuplot_number(x_range.hi), gnuplot_number(y_range.lo),
+                          gnuplot_number(y_range.hi));
+
+    // Points within the ranges, by class; the others clamped onto the border, with their colour.
+    std::vector<std::vector<double>> xs(num_classes), ys(num_classes);
+    std::vector<double> off_x, off_y, off_rgb;
+    for (size_t i = 0; i < panel.x.size(); ++i) {
+      const double x = panel.x[i], y = panel.y[i];
+      if (!std::isfinite(x) || !std::isfinite(y)) continue;
+      const int c = panel.classes[i];
+      if (x_range.contains(x) && y_range.contains(y)) {
+        xs[c].push_back(x);
+        ys[c].push_back(y);
+      } else {
+        off_x.push_back(std::clamp(x, x_range.lo, x_range.hi));
+        off_y.push_back(std::clamp(y, y_range.lo, y_range.hi));
+        off_rgb.push_back(static_cast<double>(kPalette[c]));
+      }
+    }
+    any_off_scale |= !off_x.empty();
+    script += fmt::format("set title {}\n",
+                          gnuplot_string(with_off_scale_count(panel.title, off_x.size())));
+
     const bool with_legend = p == n - 1;
     if (with_legend) {
       script += fmt::format(
           "set key at screen {:.4f}, {:.4f} right top vertical Left reverse "
           "title 'class' box samplen 1 spacing 1.1\n",
-          1.0 - 10.0 / canvas.width, top);
+          1.0 - 10.0 / W, (H - title_px - top_px) / H);
     } else {
       script += "unset key\n";
     }
     std::string plot = "plot ";
     bool first = true;
     for (int c = 0; c < num_classes; ++c) {
-      std::vector<double> xs, ys;
-      for (size_t i = 0; i < panel.x.size(); ++i) {
-        if (panel.classes[i] == c && std::isfinite(panel.x[i]) && std::isfinite(panel.y[i])) {
-          xs.push_back(panel.x[i]);
-          ys.push_back(panel.y[i]);
-        }
-      }
-      if (xs.empty()) continue;
+      if (xs[c].empty()) continue;
       const std::string name = fmt::format("p{}c{}", p, c);
-      script += datablock(name, {xs, ys});
+      script += datablock(name, {xs[c], ys[c]});
       plot += fmt::format("{}${} using 1:2 with points pt 7 ps {} lc rgb {} notitle",
                           first ? "" : ", ", name, gnuplot_number(options.point_size),
                           colour(kPalette[c], options.opacity));
+      first = false;
+    }
+    if (!off_x.empty()) {
+      // Opaque and larger than the points: a reader must see that they are there.
+      const std::string name = fmt::format("p{}off", p);
+      script += datablock(name, {off_x, off_y, off_rgb});
+      plot += fmt::format("{}${} using 1:2:3 with points pt 8 ps 1.8 lw 2 lc rgb variable notitle",
+                          first ? "" : ", ", name);
       first = false;
     }
     if (with_legend) {
@@ -307,6 +413,13 @@ void scatter_by_class(const fs::path& png, const std::vector<ClassPoints>& panel
                             first ? "" : ", ", colour(kPalette[c]), gnuplot_string(name));
         first = false;
       }
+    }
+    if (with_legend && any_off_scale) {
+      plot += fmt::format(
+          "{}keyentry with points pt 8 ps 1.8 lw 2 lc rgb '#444444' title "
+          "'off the scale'",
+          first ? "" : ", ");
+      first = false;
     }
     if (first) {
       // An empty panel: draw its frame so the layout stays, with nothing in it.

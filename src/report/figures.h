@@ -77,16 +77,44 @@ struct ClassPoints {
   std::vector<int> classes;  // (n,) values in [0, 9]
 };
 
+// The closed interval [lo, hi] of an axis.
+struct AxisRange {
+  double lo = 0;
+  double hi = 0;
+  bool contains(double v) const { return v >= lo && v <= hi; }
+};
+
+// An axis range for the bulk of `values`, so that a few far points (an optimum at 50 when the rest
+// lie within 4) do not squash every other point into a corner. The bulk runs from the `tail` to the
+// 1 - `tail` quantile of the finite values (linearly interpolated); a value further than `fence`
+// times the bulk's span beyond it is an outlier. The range covers every other value, padded by
+// `pad` of their span on each side. Without outliers it is the padded range of all the values
+// (with tail 0 there never are any): an ordinary spread is never cut, as a range between the
+// quantiles alone would cut its last points. A zero span counts as max(1, |value|) for the fence
+// and the padding. NaN and infinities are ignored. Throws std::invalid_argument if no value is
+// finite or a parameter is out of range (tail in [0, 0.5), fence and pad >= 0).
+AxisRange bulk_range(const std::vector<double>& values, double tail = 0.005, double fence = 0.5,
+                     double pad = 0.04);
+
 struct ScatterOptions {
-  Canvas canvas;            // width 0: 900 px for one panel, 650 px more per extra panel
+  // width 0: about 600 px per column of panels and a legend column (at least 900 px);
+  // height 0: about 560 px per row of panels (at least 650 px).
+  Canvas canvas;
   double point_size = 0.5;  // gnuplot point size (1 is about 6 px)
   double opacity = 0.6;     // of each point, in (0, 1]: dense clusters stay readable
   bool same_axes = true;    // every panel gets the same x and y ranges, to compare them
+  // The axes show the bulk_range(values, bulk_tail) of the x and of the y coordinates (of all
+  // panels together when same_axes). A point outside is drawn on the border as an open triangle
+  // in its class colour, and its panel's title says how many are "off the scale". 0: the axes
+  // cover every point.
+  double bulk_tail = 0.005;
   std::vector<std::string> class_names;  // legend text per class; empty: "0" ... "9"
 };
 
-// One panel per ClassPoints, side by side (e.g. MT | MN), and one legend of the classes on the
-// right. labels.title is the overall title; x_label and y_label label every panel.
+// One panel per ClassPoints, in a grid of at most 3 columns filled row by row (2 panels: 1 row of
+// 2; 4: 2 rows of 2; 5: 2 rows of 3, the last cell empty), and one legend of the classes on the
+// right. labels.title is the overall title; x_label and y_label label every panel. Points with a
+// non-finite coordinate are left out.
 void scatter_by_class(const fs::path& png, const std::vector<ClassPoints>& panels,
                       const Labels& labels, const ScatterOptions& options = {});
 

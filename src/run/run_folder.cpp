@@ -1,5 +1,7 @@
 #include "run/run_folder.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "data/tensor_io.h"
@@ -50,6 +52,8 @@ RunFolder RunFolder::open(const fs::path& path) {
   } catch (const nlohmann::json::exception& e) {
     throw UserError(fmt::format("'{}' is corrupt: {}", (path / kManifest).string(), e.what()));
   }
+  require(run.manifest_.is_object(),
+          fmt::format("'{}' is not a run's manifest (a JSON object)", (path / kManifest).string()));
   return run;
 }
 
@@ -57,45 +61,89 @@ void RunFolder::save_manifest() const {
   util::write_file_atomic(path_ / kManifest, manifest_.dump(2) + "\n");
 }
 
-fs::path RunFolder::model_path() const {
-  require(manifest_.contains("model") && manifest_["model"].contains("path"),
-          fmt::format("run '{}' records no model", path_.string()),
-          "run preimage train --out RUN (or preimage run) first");
-  fs::path p = manifest_["model"]["path"].get<std::string>();
-  return p.is_absolute() ? p : path_ / p;
+std::string RunFolder::where(const std::string& key) const {
+  return fmt::format("{}, '{}'", (path_ / kManifest).string(), key);
 }
+
+// ---- images ----
+
+bool RunFolder::has_images() const { return manifest_.contains("images"); }
+
+ImagesRecord RunFolder::images() const {
+  require(has_images(), fmt::format("run '{}' records no images", path_.string()),
+          "encode images into it first: preimage encode " + path_.string());
+  return images_from_json(manifest_["images"], where("images"));
+}
+
+void RunFolder::set_images(const ImagesRecord& record) { manifest_["images"] = to_json(record); }
 
 void RunFolder::write_images(const data::DataSpec& spec, const data::Dataset& ds,
                              data::ImageRange range) {
-  manifest_["images"] = {{"source", spec.source},
-                         {"split", spec.split},
-                         {"labels_path", spec.labels_path},
-                         {"data_dir", spec.data_dir.string()},
-                         {"binarize", spec.binarize},
-                         {"range", {range.begin, range.end}},
-                         {"count", ds.size()},
-                         {"name", ds.name},
-                         {"height", ds.height},
-                         {"width", ds.width}};
+  ImagesRecord r;
+  r.spec = spec;
+  r.range = range;
+  r.count = ds.size();
+  r.name = ds.name;
+  r.height = ds.height;
+  r.width = ds.width;
+  set_images(r);
   data::write_npy_tensor(path_ / "indices.npy", ds.indices);
   data::write_npy_tensor(path_ / "labels.npy", ds.labels);
 }
 
 data::Dataset RunFolder::load_images() const {
-  require(manifest_.contains("images"),
-          fmt::format("run '{}' records no images", path_.string()));
-  const auto& im = manifest_["images"];
-  data::DataSpec spec;
-  spec.source = im["source"];
-  spec.split = im["split"];
-  spec.labels_path = im["labels_path"];
-  spec.data_dir = im["data_dir"].get<std::string>();
-  spec.binarize = im["binarize"];
-  return data::load_dataset(spec, {im["range"][0], im["range"][1]});
+  const auto r = images();
+  return data::load_dataset(r.spec, r.range);
 }
 
 torch::Tensor RunFolder::labels() const { return data::read_npy_tensor(path_ / "labels.npy"); }
 torch::Tensor RunFolder::indices() const { return data::read_npy_tensor(path_ / "indices.npy"); }
+
+void RunFolder::set_encode(const EncodeRecord& record) { manifest_["encode"] = to_json(record); }
+
+std::optional<EncodeRecord> RunFolder::encode() const {
+  if (!manifest_.contains("encode")) return std::nullopt;
+  return encode_from_json(manifest_["encode"], where("encode"));
+}
+
+// ---- model ----
+
+bool RunFolder::has_model() const {
+  return manifest_.contains("model") && manifest_["model"].is_object() &&
+         manifest_["model"].contains("path");
+}
+
+ModelRecord RunFolder::model() const {
+  require(has_model(), fmt::format("run '{}' records no model", path_.string()),
+          "run preimage train --out RUN (or preimage run) first");
+  return model_from_json(manifest_["model"], where("model"));
+}
+
+void RunFolder::set_model(const ModelRecord& record) { manifest_["model"] = to_json(record); }
+
+fs::path RunFolder::model_path() const {
+  const fs::path p = model().path;
+  return p.is_absolute() ? p : path_ / p;
+}
+
+// ---- inversions ----
+
+std::vector<std::string> RunFolder::methods() const {
+  if (!manifest_.contains("method_order")) return {};
+  try {
+    return manifest_["method_order"].get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    throw UserError(fmt::format("{} is not a list of method names", where("method_order")),
+                    "the manifest was edited or is corrupt; invert the run again");
+  }
+}
+
+MethodRecord RunFolder::method(const std::string& name) const {
+  require(manifest_.contains("methods") && manifest_["methods"].contains(name),
+          fmt::format("run '{}' records no inversion by {}", path_.string(), name),
+          "run preimage invert " + path_.string() + " --method " + name);
+  return method_from_json(name, manifest_["methods"][name], where("methods/" + name));
+}
 
 void RunFolder::write_latents(const std::string& space, const torch::Tensor& latents) {
   data::write_npy_tensor(path_ / "latents" / (space + ".npy"), latents.to(torch::kFloat32));
@@ -113,14 +161,7 @@ torch::Tensor RunFolder::read_latents(const std::string& space) const {
   return data::read_npy_tensor(p);
 }
 
-std::vector<std::string> RunFolder::methods() const {
-  std::vector<std::string> out;
-  if (manifest_.contains("method_order"))
-    for (const auto& m : manifest_["method_order"]) out.push_back(m);
-  return out;
-}
-
-void RunFolder::write_solution(const MethodRecord& record, const solvers::Solution& s) {
+void RunFolder::write_solution(MethodRecord record, const solvers::Solution& s) {
   const std::string& m = record.method;
   write_latents(m, s.latents);
   auto delta = delta_percent(s.initial_loss, s.final_loss);
@@ -137,15 +178,17 @@ void RunFolder::write_solution(const MethodRecord& record, const solvers::Soluti
     data::write_npy_tensor(path_ / "curves" / (m + ".npy"), s.curves);
   write_thesis_files(path_ / "thesis" / m, s.latents, s.final_loss, delta);
 
-  nlohmann::json entry = {{"settings", record.settings},
-                          {"seconds", record.seconds},
-                          {"curve_images", record.curve_images},
-                          {"images", s.latents.size(0)}};
-  for (const auto& [name, values] : s.diagnostics) entry["diagnostics"].push_back(name);
-  manifest_["methods"][m] = entry;
+  record.images = s.latents.size(0);
+  record.diagnostics.clear();
+  for (const auto& [name, values] : s.diagnostics) record.diagnostics.push_back(name);
+  manifest_["methods"][m] = to_json(record);
   auto order = methods();
   if (std::find(order.begin(), order.end(), m) == order.end()) order.push_back(m);
   manifest_["method_order"] = order;
+}
+
+bool RunFolder::has_method_array(const std::string& method, const std::string& what) const {
+  return fs::exists(path_ / "losses" / (method + "_" + what + ".npy"));
 }
 
 torch::Tensor RunFolder::read_method_array(const std::string& method,
@@ -165,5 +208,32 @@ void RunFolder::write_results_csv() const {
   }
   write_results_table(path_ / "results.csv", indices(), labels(), cols);
 }
+
+// ---- shards, merges, later steps ----
+
+std::optional<ShardRecord> RunFolder::shard() const {
+  if (!manifest_.contains("shard")) return std::nullopt;
+  return shard_from_json(manifest_["shard"], where("shard"));
+}
+
+void RunFolder::set_shard(const ShardRecord& record) { manifest_["shard"] = to_json(record); }
+
+void RunFolder::set_merged_from(const std::vector<fs::path>& parts) {
+  manifest_["merged_from"] = nlohmann::json::array();
+  for (const auto& p : parts) manifest_["merged_from"].push_back(fs::absolute(p).string());
+}
+
+void RunFolder::set_run_config(const nlohmann::json& config) { manifest_["run_config"] = config; }
+
+std::optional<AnalysisRecord> RunFolder::analysis() const {
+  if (!manifest_.contains("analysis")) return std::nullopt;
+  return analysis_from_json(manifest_["analysis"], where("analysis"));
+}
+
+void RunFolder::set_analysis(const AnalysisRecord& record) {
+  manifest_["analysis"] = to_json(record);
+}
+
+void RunFolder::set_report(const ReportRecord& record) { manifest_["report"] = to_json(record); }
 
 }  // namespace preimage::run

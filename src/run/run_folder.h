@@ -1,16 +1,20 @@
 #pragma once
-// The run folder, a user's main artefact, self-describing so `analyze` and `report` need nothing
-// but its path:
-//   manifest.json              configuration, seed, versions, timings, files of each step
-//   model.pt                   the trained VAE (or the manifest names the checkpoint used)
-//   images.json                where the images come from (source, split, range)
+// The run folder, a user's main artefact, self-describing so that `analyze` and `report` need
+// nothing but its path:
+//   manifest.json              configuration, seed, versions, timings: one record per step
+//                              (records.h)
+//   model.pt, train_log.csv    the trained VAE (or the manifest names the checkpoint used)
+//   indices.npy, labels.npy    which images (positions in the source file) and their labels
 //   latents/MT.npy             (N, L) encoder means
 //   latents/<method>.npy       (N, L) solutions of each method that ran
-//   losses/<method>_{initial,final,delta,iterations,stop_reason}.npy   (N) per image
+//   losses/<method>_{initial,final,delta,iterations,stop_reason,left_box}.npy   (N) per image,
+//                              and the method's diagnostics (losses/<method>_<name>.npy)
 //   curves/<method>.npy        (K, T+1) loss curves of the chosen images
 //   results.csv                index, label, per-method losses, delta %, iterations, stop reason
 //   thesis/<method>/           solutions.txt, final_errors.txt, deltas.txt in the thesis's formats
+//   summary.json, analysis.json, analysis/*.npy, figures/, report.html, report.md
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,56 +22,76 @@
 #include <torch/torch.h>
 
 #include "data/dataset.h"
+#include "run/records.h"
 #include "solvers/solver.h"
 
 namespace preimage::run {
 
 namespace fs = std::filesystem;
 
-// What was inverted with which settings, stored in the manifest per method.
-struct MethodRecord {
-  std::string method;        // solver name
-  nlohmann::json settings;   // solver settings, loss, start
-  double seconds = 0;        // wall time of the inversion
-  std::vector<int64_t> curve_images;  // positions whose loss curves are stored
-};
-
 class RunFolder {
  public:
   // Creates (or reuses) `path`, checking it is writable before any long work.
   static RunFolder create(const fs::path& path);
-  // Opens an existing run; throws UserError naming the missing manifest.
+  // Opens an existing run; throws UserError naming the missing or corrupt manifest.
   static RunFolder open(const fs::path& path);
 
   const fs::path& path() const { return path_; }
-  nlohmann::json& manifest() { return manifest_; }
-  const nlohmann::json& manifest() const { return manifest_; }
   void save_manifest() const;  // atomic
+  // The whole manifest, for display (the report's appendix); read records through the typed
+  // accessors below.
+  const nlohmann::json& manifest() const { return manifest_; }
 
-  fs::path model_path() const;  // the VAE checkpoint this run uses
-
+  // ---- the images (encode) ----
+  bool has_images() const;
+  ImagesRecord images() const;  // throws UserError when the run records none
   // Records the images of the run (spec + range) and writes indices.npy and labels.npy.
   void write_images(const data::DataSpec& spec, const data::Dataset& ds, data::ImageRange range);
+  // Records images whose indices.npy and labels.npy the caller writes (shards, merges).
+  void set_images(const ImagesRecord& record);
   // Reloads the run's images as recorded (binarized as they were).
   data::Dataset load_images() const;
-  torch::Tensor labels() const;  // (N) int64
-  torch::Tensor indices() const; // (N) int64
+  torch::Tensor labels() const;   // (N) int64
+  torch::Tensor indices() const;  // (N) int64
+  void set_encode(const EncodeRecord& record);
+  std::optional<EncodeRecord> encode() const;
 
+  // ---- the model (train, run --model) ----
+  bool has_model() const;
+  ModelRecord model() const;  // throws UserError when the run records none
+  void set_model(const ModelRecord& record);
+  fs::path model_path() const;  // the checkpoint this run uses (absolute or under the folder)
+
+  // ---- the inversions (invert, merge) ----
+  std::vector<std::string> methods() const;  // methods recorded, in run order
+  MethodRecord method(const std::string& name) const;  // throws UserError when not recorded
   void write_latents(const std::string& space, const torch::Tensor& latents);  // (N, L)
   torch::Tensor read_latents(const std::string& space) const;  // throws UserError if absent
   bool has_latents(const std::string& space) const;
-  std::vector<std::string> methods() const;  // methods recorded in the manifest, in run order
-
-  // Writes a method's solution (latents, per-image arrays, curves, thesis files) and records it.
-  void write_solution(const MethodRecord& record, const solvers::Solution& solution);
-  // Per-image array of a method: "initial", "final", "delta", "iterations", "stop_reason".
+  // Writes a method's solution (latents, per-image arrays, curves, thesis files) and records it
+  // (its image count and diagnostics from the solution).
+  void write_solution(MethodRecord record, const solvers::Solution& solution);
+  // Per-image array of a method: "initial", "final", "delta", "iterations", "stop_reason",
+  // "left_box", or a diagnostic's name.
   torch::Tensor read_method_array(const std::string& method, const std::string& what) const;
-
+  bool has_method_array(const std::string& method, const std::string& what) const;
   // Rewrites results.csv from every method recorded.
   void write_results_csv() const;
 
+  // ---- shards and merges ----
+  std::optional<ShardRecord> shard() const;
+  void set_shard(const ShardRecord& record);
+  void set_merged_from(const std::vector<fs::path>& parts);
+
+  // ---- the later steps ----
+  void set_run_config(const nlohmann::json& config);  // the resolved configuration of `run`
+  std::optional<AnalysisRecord> analysis() const;
+  void set_analysis(const AnalysisRecord& record);
+  void set_report(const ReportRecord& record);
+
  private:
   explicit RunFolder(fs::path path) : path_(std::move(path)) {}
+  std::string where(const std::string& key) const;  // "RUN/manifest.json, key"
   fs::path path_;
   nlohmann::json manifest_;
 };

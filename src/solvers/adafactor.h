@@ -24,8 +24,8 @@ class Adafactor : public Solver {
  public:
   explicit Adafactor(SolverSettings settings, AdafactorParams params = {})
       : settings_(std::move(settings)), params_(params) {}
-  std::string name() const override { return "adafactor"; }
-  Solution solve(const Objective& objective, const torch::Tensor& start) const override;
+  Solution solve(const Objective& objective, const torch::Tensor& start,
+                 const SolveHooks& hooks = {}) const override;
 
   // One update of every image in place; `v` (B, L) is the second-moment state; `t` is 1-based.
   void step(torch::Tensor& y, torch::Tensor& v, const torch::Tensor& grad, int64_t t) const;

@@ -8,8 +8,8 @@ namespace preimage::solvers {
 class Adam : public Solver {
  public:
   explicit Adam(SolverSettings settings) : settings_(std::move(settings)) {}
-  std::string name() const override { return "adam"; }
-  Solution solve(const Objective& objective, const torch::Tensor& start) const override;
+  Solution solve(const Objective& objective, const torch::Tensor& start,
+                 const SolveHooks& hooks = {}) const override;
 
  private:
   SolverSettings settings_;

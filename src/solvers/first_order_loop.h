@@ -8,10 +8,10 @@ namespace preimage::solvers::detail {
 // `update(rows, y, grad, t)` returns the new points of `rows` (R, L); t is 1-based.
 template <typename Update>
 Solution first_order_loop(const Objective& objective, const torch::Tensor& start,
-                          const SolverSettings& settings, Update update) {
+                          const SolverSettings& settings, const SolveHooks& hooks, Update update) {
   torch::NoGradGuard no_grad;
   auto e = objective.evaluate(start, /*need_grad=*/true);
-  IterationState state(start, e.value, settings);
+  IterationState state(start, e.value, settings, hooks);
   auto grad = e.grad;  // (B, L)
   while (state.any_running()) {
     auto rows = state.running_rows();

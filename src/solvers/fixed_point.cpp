@@ -24,16 +24,18 @@ torch::Tensor contraction_estimate(const torch::Tensor& steps, const torch::Tens
 
 }  // namespace
 
-Solution FixedPoint::solve(const Objective& objective, const torch::Tensor& start) const {
+Solution FixedPoint::solve(const Objective& objective, const torch::Tensor& start,
+                           const SolveHooks& hooks) const {
   torch::NoGradGuard no_grad;
-  require(static_cast<bool>(objective.encoder()),
+  require(objective.encoder() != nullptr,
           "the fixed-point method needs the model's encoder, and none was given",
-          "invert a run folder (it holds the VAE), or call Objective::set_encoder");
-  const auto& encode = objective.encoder();
-  const int64_t B = start.size(0), T = std::max<int64_t>(settings_.max_iterations, 1);
+          "use a model with an encoder (the run's VAE has one), or call Objective::set_encoder");
+  const auto& encoder = *objective.encoder();
+  auto encode = [&](const torch::Tensor& images) { return encoder.encode(images).mean; };
+  const int64_t B = start.size(0), T = std::max<int64_t>(settings_.stop.max_iterations, 1);
   auto target_code = encode(objective.targets()).to(start.scalar_type());  // E(Z), (B, L)
-  auto logits = objective.engine().forward(start);                         // D(u), (B, P)
-  IterationState state(start, objective.value_from_logits(start, logits), settings_);
+  auto logits = objective.decoder().forward(start);                        // D(u), (B, P)
+  IterationState state(start, objective.value_from_logits(start, logits), settings_, hooks);
   auto steps = torch::zeros({B, T}, start.options());  // (B, T) |u_{k+1} - u_k|
   auto used = torch::zeros({B}, torch::kInt64);
   while (state.any_running()) {
@@ -43,15 +45,15 @@ Solution FixedPoint::solve(const Objective& objective, const torch::Tensor& star
     auto u_new = target_code.index_select(0, rows) - encode(decoded).to(u.scalar_type()) + u;
     auto step = (u_new - u).norm(2, 1);  // (R)
     auto sub = objective.restrict_to(rows);
-    auto logits_new = objective.engine().forward(u_new);
+    auto logits_new = objective.decoder().forward(u_new);
     // Every iterate is taken (the iteration does not descend); the state keeps the best.
     state.move(rows, u_new, sub.value_from_logits(u_new, logits_new));
     logits.index_copy_(0, rows, logits_new);
     const int64_t k = state.iteration();
     steps.select(1, k).index_copy_(0, rows, step);
     used.index_fill_(0, rows, k + 1);
-    if (settings_.step_tolerance > 0)
-      state.stop(rows.masked_select(step < settings_.step_tolerance), StopReason::kStepNorm);
+    const double tolerance = settings_.options.fixed_point.step_tolerance;
+    if (tolerance > 0) state.stop(rows.masked_select(step < tolerance), StopReason::kStepNorm);
     state.end_iteration();
   }
   auto s = state.finish();

@@ -22,8 +22,8 @@ namespace preimage::solvers {
 class FixedPoint : public Solver {
  public:
   explicit FixedPoint(SolverSettings settings) : settings_(std::move(settings)) {}
-  std::string name() const override { return "fixed-point"; }
-  Solution solve(const Objective& objective, const torch::Tensor& start) const override;
+  Solution solve(const Objective& objective, const torch::Tensor& start,
+                 const SolveHooks& hooks = {}) const override;
 
  private:
   SolverSettings settings_;

@@ -18,9 +18,7 @@ constexpr double kDiagonalFloor = 1e-8;   // keeps diag(H) positive where a pixe
 // A stale Jacobian (or a caller's guess) serves at most this many accepted steps: it is
 // refreshed after a rejected step, or after this many, so that a poor one cannot slow the
 // convergence for long (kept until a rejection, a wrong guess left a test at the iteration cap).
-// On the first 5000 MNIST images after the grid's secant: decoder passes 38,918 -> 37,099
-// against refreshing the guess at its first accepted step, the same share within 0.1% of the
-// best loss found (1 or 2 steps: more passes; never: about as many).
+// 3 took the fewest decoder passes on MNIST (docs/PERFORMANCE.md).
 constexpr int64_t kMaxStaleSteps = 3;
 
 torch::Tensor row_dot(const torch::Tensor& a, const torch::Tensor& b) { return (a * b).sum(-1); }
@@ -31,41 +29,46 @@ torch::Tensor row_dot(const torch::Tensor& a, const torch::Tensor& b) { return (
 // changed, or for a guess, it is recomputed by forward mode (two decoder passes for L = 2) only
 // if `refresh`: otherwise the previous one serves for the Gauss-Newton matrix of the next step,
 // the gradient coming from a backward pass (one pass).
-// The decoder's regions are tiny (9 of 10 steps from the grid's points cross a boundary) but
-// neighbouring regions differ in few units, so near a minimum the previous Jacobian still
-// models the step well: from the grid's points 12% fewer decoder passes, the same results on
-// the first 5000 MNIST images. From the encoder, with longer steps, it cost iterations (mean
-// 13.2 -> 14.3 on 60,000 images, 0.09% stopped by the iteration cap): off by default.
+// A decoder that gives no activation pattern (`pattern` undefined) has its Jacobian recomputed
+// at every accepted step. The decoder's regions are tiny but neighbouring regions differ in few
+// units, so near a minimum the previous Jacobian still models the step well: fewer decoder
+// passes from the grid's points; from the encoder, with longer steps, it cost iterations, so it
+// is off by default (docs/PERFORMANCE.md).
 struct MovedJacobian {
   torch::Tensor jacobian;  // (B, L, P)
   torch::Tensor stale;     // (B) bool
 };
-MovedJacobian jacobian_at(const DecoderEngine& engine, const DecodedPoints& points,
+MovedJacobian jacobian_at(const decoders::Decoder& decoder, const DecodedPoints& points,
                           const torch::Tensor& pattern, const torch::Tensor& previous_pattern,
                           torch::Tensor previous_jacobian, const torch::Tensor& guessed,
                           const torch::Tensor& refresh) {
-  auto changed = pattern.eq(previous_pattern).all(1).logical_not().logical_or(guessed);
+  auto changed = pattern.defined()
+                     ? pattern.eq(previous_pattern).all(1).logical_not().logical_or(guessed)
+                     : torch::ones_like(guessed);
   auto recompute = changed.logical_and(refresh).nonzero().view({-1});
   MovedJacobian out{std::move(previous_jacobian),  // a copy made for this call: filled in place
                     changed.logical_and(refresh.logical_not())};
   if (recompute.numel() > 0)
-    out.jacobian.index_copy_(0, recompute, engine.jacobian(points.select(recompute).trace));
+    out.jacobian.index_copy_(0, recompute, decoder.jacobian(points.select(recompute).trace));
   return out;
 }
 }  // namespace
 
-Solution GaussNewton::solve(const Objective& objective, const torch::Tensor& start) const {
-  return solve_decoded(objective, objective.decode(start));
-}
-
-Solution GaussNewton::solve_decoded(const Objective& objective,
-                                    const DecodedPoints& start_points) const {
-  return solve_decoded(objective, start_points, {}, {});
+Solution GaussNewton::solve(const Objective& objective, const torch::Tensor& start,
+                            const SolveHooks& hooks) const {
+  return solve_decoded(objective, objective.decode(start), hooks);
 }
 
 Solution GaussNewton::solve_decoded(const Objective& objective, const DecodedPoints& start_points,
+                                    const SolveHooks& hooks) const {
+  return solve_guessed(objective, start_points, {}, {}, hooks);
+}
+
+Solution GaussNewton::solve_guessed(const Objective& objective, const DecodedPoints& start_points,
                                     const torch::Tensor& jacobian_guess,
-                                    const torch::Tensor& guessed) const {
+                                    const torch::Tensor& guessed, const SolveHooks& hooks) const {
+  const auto& decoder = objective.decoder();
+  const double relative_tolerance = settings_.stop.relative_tolerance;
   torch::NoGradGuard no_grad;
   const auto& start = start_points.y;
   // (B) bool: the row of `jacobian` is still the caller's guess.
@@ -78,16 +81,16 @@ Solution GaussNewton::solve_decoded(const Objective& objective, const DecodedPoi
     auto known = guessed.logical_not().nonzero().view({-1});
     auto J = jacobian_guess.clone();
     if (known.numel() > 0)
-      J.index_copy_(0, known, objective.engine().jacobian(start_points.select(known).trace));
+      J.index_copy_(0, known, decoder.jacobian(start_points.select(known).trace));
     e = objective.evaluate(start_points, true, true, J, guessed);
   } else {
     e = objective.evaluate(start_points, /*need_grad=*/true, /*need_gauss_newton=*/true);
   }
-  IterationState state(start, e.value, settings_);
+  IterationState state(start, e.value, settings_, hooks);
   auto grad = e.grad;  // (B, L) at the current points
   auto gn = e.gn;      // (B, L, L)
   auto jacobian = e.jacobian;  // (B, L, P)
-  auto pattern = DecoderEngine::activation_pattern(start_points.trace);  // (B, units)
+  auto pattern = decoder.activation_pattern(start_points.trace);  // (B, units) or undefined
   auto damping = torch::full({start.size(0)}, kInitialDamping, start.options());
   auto last_rejected = torch::zeros({start.size(0)}, torch::kBool);
   while (state.any_running()) {
@@ -102,10 +105,10 @@ Solution GaussNewton::solve_decoded(const Objective& objective, const DecodedPoi
 
     // The model's own verdict: when even the decrease it predicts for this step is below the
     // relative tolerance, no step can make a change that counts. Stop without a trial.
-    if (settings_.relative_tolerance > 0) {
+    if (relative_tolerance > 0) {
       auto predicted =
           -(row_dot(g, step) + 0.5 * row_dot(step, (H * step.unsqueeze(1)).sum(-1)));
-      auto negligible = predicted <= settings_.relative_tolerance * f_old.abs();
+      auto negligible = predicted <= relative_tolerance * f_old.abs();
       auto after_rejection = last_rejected.index_select(0, rows);
       state.stop(rows.masked_select(negligible.logical_and(after_rejection)),
                  StopReason::kNoDescent);
@@ -133,15 +136,16 @@ Solution GaussNewton::solve_decoded(const Objective& objective, const DecodedPoi
     auto better_idx = better.nonzero().view({-1});
     auto accepted = rows.index_select(0, better_idx);
     auto moved_points = trial.select(better_idx);
-    auto moved_pattern = DecoderEngine::activation_pattern(moved_points.trace);
+    auto moved_pattern = decoder.activation_pattern(moved_points.trace);
+    const auto previous_pattern =
+        pattern.defined() ? pattern.index_select(0, accepted) : torch::Tensor();
     // A stale Jacobian is refreshed after a rejected step (the model failed there), or when it
     // has served kMaxStaleSteps steps.
-    const auto previous_pattern = pattern.index_select(0, accepted);
-    auto refresh = settings_.keep_stale_jacobian
+    auto refresh = settings_.options.gauss_newton.keep_stale_jacobian
                        ? last_rejected.index_select(0, accepted)
                              .logical_or(stale_steps.index_select(0, accepted) >= kMaxStaleSteps)
                        : torch::ones({accepted.size(0)}, torch::kBool);
-    auto moved = jacobian_at(objective.engine(), moved_points, moved_pattern, previous_pattern,
+    auto moved = jacobian_at(decoder, moved_points, moved_pattern, previous_pattern,
                              jacobian.index_select(0, accepted), guess.index_select(0, accepted),
                              refresh);
     auto derivatives = sub.restrict_to(better_idx)
@@ -155,8 +159,9 @@ Solution GaussNewton::solve_decoded(const Objective& objective, const DecodedPoi
                             torch::where(moved.stale, stale_steps.index_select(0, accepted) + 1,
                                          torch::zeros_like(accepted)));
     // A stale Jacobian keeps the pattern of the region it belongs to.
-    pattern.index_copy_(0, accepted,
-                        torch::where(moved.stale.unsqueeze(1), previous_pattern, moved_pattern));
+    if (pattern.defined())
+      pattern.index_copy_(0, accepted,
+                          torch::where(moved.stale.unsqueeze(1), previous_pattern, moved_pattern));
     damping.index_copy_(0, rows,
                         torch::where(better, (mu / kShrink).clamp_min(kMinDamping),
                                      (mu * kGrowth).clamp_min(kRetryDamping)));

@@ -17,15 +17,17 @@ namespace preimage::solvers {
 class GaussNewton : public Solver {
  public:
   explicit GaussNewton(SolverSettings settings) : settings_(std::move(settings)) {}
-  std::string name() const override { return "gauss-newton"; }
-  Solution solve(const Objective& objective, const torch::Tensor& start) const override;
-  Solution solve_decoded(const Objective& objective, const DecodedPoints& start) const override;
-  // The same with a guess of the Jacobian (B, L, P) of the rows `guessed` (B, bool), such as the
-  // grid's secant: their first Gauss-Newton matrix comes from the guess, their gradient from a
-  // backward pass (one decoder pass instead of the Jacobian's two), and the guess is then
-  // refreshed like a stale Jacobian (at the first accepted step unless keep_stale_jacobian).
+  Solution solve(const Objective& objective, const torch::Tensor& start,
+                 const SolveHooks& hooks = {}) const override;
   Solution solve_decoded(const Objective& objective, const DecodedPoints& start,
-                         const torch::Tensor& jacobian_guess, const torch::Tensor& guessed) const;
+                         const SolveHooks& hooks = {}) const override;
+  // With a guess of the Jacobian (B, L, P) of the rows `guessed` (B, bool), such as the grid's
+  // secant: their first Gauss-Newton matrix comes from the guess, their gradient from a backward
+  // pass (one decoder pass instead of the Jacobian's two), and the guess is then refreshed like
+  // a stale Jacobian (at the first accepted step unless keep_stale_jacobian).
+  Solution solve_guessed(const Objective& objective, const DecodedPoints& start,
+                         const torch::Tensor& jacobian_guess, const torch::Tensor& guessed,
+                         const SolveHooks& hooks = {}) const override;
 
  private:
   SolverSettings settings_;

@@ -9,8 +9,8 @@ namespace preimage::solvers {
 class GradientDescent : public Solver {
  public:
   explicit GradientDescent(SolverSettings settings) : settings_(std::move(settings)) {}
-  std::string name() const override { return "gd"; }
-  Solution solve(const Objective& objective, const torch::Tensor& start) const override;
+  Solution solve(const Objective& objective, const torch::Tensor& start,
+                 const SolveHooks& hooks = {}) const override;
   void review(const Solution& solution) const override;
 
  private:

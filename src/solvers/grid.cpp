@@ -5,45 +5,12 @@
 
 #include <fmt/format.h>
 
-#include "solvers/gauss_newton.h"
+#include "solvers/registry.h"
 #include "util/error.h"
 
 namespace preimage::solvers {
 
-// The decoded grid and what the scores need of it.
-struct DecodedGrid {
-  const DecoderEngine* engine = nullptr;  // with n, radius, kind, prior: what it was made from
-  int64_t n = 0;
-  double radius = 0;
-  torch::Tensor points;    // (G, L)
-  torch::Tensor feature;   // (G, P) sigmoid(D(g)) for squared error, D(g) for bernoulli
-  torch::Tensor constant;  // (G) sum_p penalty(feature) + prior (unmasked objectives)
-  double coefficient = 0;  // of (m z) . feature: -2 (squared error) or -1 (bernoulli)
-  LossKind kind = LossKind::kSquaredError;
-  double prior = 0;
-
-  // The logits of grid points `idx`: the feature itself (bernoulli), or the logit of the
-  // sigmoid (squared error), clamped to |logit| <= 13.8 (beyond, float32's sigmoid loses its
-  // precision, and the pixel's Gauss-Newton weight s'(logit)^2 is below 1e-12).
-  torch::Tensor logits(const torch::Tensor& idx) const {
-    auto f = feature.index_select(0, idx);
-    if (kind == LossKind::kBernoulli) return f;
-    return f.clamp_(kSaturation, 1 - kSaturation).logit_();
-  }
-  static constexpr double kSaturation = 1e-6;
-  torch::Tensor penalty(const torch::Tensor& f) const {
-    return kind == LossKind::kSquaredError ? f.square()
-                                           : torch::nn::functional::softplus(f);
-  }
-  bool made_for(const Objective& objective, int64_t points, double box) const {
-    return engine == &objective.engine() && n == points && radius == box &&
-           kind == objective.loss().kind && prior == objective.loss().prior_weight &&
-           this->points.scalar_type() == objective.targets().scalar_type();
-  }
-};
-
 namespace {
-constexpr int64_t kDecodeChunk = 4096;  // grid points decoded together
 constexpr int64_t kImageChunk = 2048;   // images scored against the coarse grid together
 // Images scored against the union of their windows. The union grows faster than the chunk
 // (neighbouring images in the order still differ in their second candidate): on 60,000 MNIST
@@ -51,53 +18,6 @@ constexpr int64_t kImageChunk = 2048;   // images scored against the coarse grid
 // scored against about 1500 grid points for the 162 of its own windows).
 constexpr int64_t kWindowChunk = 64;
 constexpr double kMaxGridBytes = 2e9;   // decoded grid larger than this: refuse, hint a smaller n
-
-DecodedGrid decode_grid(const Objective& objective, int64_t n, double radius) {
-  DecodedGrid d;
-  d.engine = &objective.engine();
-  d.n = n;
-  d.radius = radius;
-  d.points = GridSearch::make_grid(objective.latent_dim(), n, radius)
-                 .to(objective.targets().scalar_type());
-  d.kind = objective.loss().kind;
-  d.prior = objective.loss().prior_weight;
-  d.coefficient = d.kind == LossKind::kSquaredError ? -2.0 : -1.0;
-  // Filled chunk by chunk, each chunk's penalty summed while it is in cache.
-  const int64_t G = d.points.size(0);
-  d.feature = torch::empty({G, objective.engine().pixels()}, d.points.options());
-  d.constant = torch::empty({G}, d.points.options());
-  for (int64_t g0 = 0; g0 < G; g0 += kDecodeChunk) {
-    const int64_t g1 = std::min(G, g0 + kDecodeChunk);
-    auto feature = objective.engine().forward(d.points.slice(0, g0, g1));
-    if (d.kind == LossKind::kSquaredError) feature.sigmoid_();
-    d.feature.slice(0, g0, g1).copy_(feature);
-    d.constant.slice(0, g0, g1).copy_(d.penalty(feature).sum(1));
-  }
-  if (d.prior > 0) d.constant.add_(d.points.square().sum(1), d.prior);
-  return d;
-}
-
-// Scores (C, U) of images `rows` against grid points `idx` (U), up to the per-image constant
-// m.z^2 (squared error; 0 for bernoulli).
-torch::Tensor scores(const Objective& objective, const torch::Tensor& weighted,
-                     const DecodedGrid& grid, const torch::Tensor& rows, const torch::Tensor& idx) {
-  auto f = grid.feature.index_select(0, idx);  // (U, P)
-  const auto& mask = objective.loss().mask;
-  if (!mask.defined())  // constant + coefficient (m z) . f, one GEMM
-    return torch::addmm(grid.constant.index_select(0, idx).unsqueeze(0),
-                        weighted.index_select(0, rows), f.t(), 1.0, grid.coefficient);
-  auto s = weighted.index_select(0, rows).mm(f.t()).mul_(grid.coefficient);
-  s.add_(mask.index_select(0, rows).mm(grid.penalty(f).t()));
-  if (grid.prior > 0)
-    s.add_(grid.points.index_select(0, idx).square().sum(1).mul(grid.prior).unsqueeze(0));
-  return s;
-}
-
-// The per-image constant that turns a score into the objective's value.
-torch::Tensor score_offset(const Objective& objective, const torch::Tensor& weighted) {
-  if (objective.loss().kind == LossKind::kBernoulli) return torch::zeros({weighted.size(0)});
-  return (weighted * objective.targets()).sum(1);  // m.z^2 (m is 0/1)
-}
 
 // Multi-index (.., L) <-> flat index of a row-major n^L grid.
 torch::Tensor multi_index(const torch::Tensor& flat, int64_t n, int64_t L) {
@@ -140,18 +60,9 @@ torch::Tensor windows(const torch::Tensor& centers, int64_t n, int64_t L, int64_
 
 }  // namespace
 
-int64_t GridSearch::points_per_axis(const SolverSettings& settings, int64_t latent_dim) {
-  if (settings.grid_points > 0) return settings.grid_points;
+int64_t GridSearch::points_per_axis(const GridOptions& options, int64_t latent_dim) {
+  if (options.points > 0) return options.points;
   return latent_dim <= 2 ? 201 : 41;
-}
-
-torch::Tensor GridSearch::make_grid(int64_t latent_dim, int64_t points, double radius) {
-  auto axis = torch::linspace(-radius, radius, points, torch::kFloat32);
-  std::vector<torch::Tensor> axes(static_cast<size_t>(latent_dim), axis);
-  auto mesh = torch::meshgrid(axes, "ij");
-  std::vector<torch::Tensor> cols;
-  for (auto& m : mesh) cols.push_back(m.reshape({-1}));
-  return torch::stack(cols, 1).contiguous();
 }
 
 std::shared_ptr<const DecodedGrid> GridSearch::decoded_grid(const Objective& objective) const {
@@ -161,22 +72,20 @@ std::shared_ptr<const DecodedGrid> GridSearch::decoded_grid(const Objective& obj
           fmt::format("grid search needs a latent dimension of at most {}, this decoder has {}",
                       kMaxLatentDim, L),
           "use a local method (gauss-newton, lbfgs) for larger latent spaces");
-  const int64_t n = points_per_axis(settings_, L);
+  const auto& options = settings_.options.grid;
+  const int64_t n = points_per_axis(options, L);
   require(n >= 2, fmt::format("grid search needs at least 2 points per axis, got {}", n));
-  const double bytes = std::pow(static_cast<double>(n), static_cast<double>(L)) *
-                       static_cast<double>(objective.engine().pixels()) * 4.0;
+  const double bytes = DecodedGrid::bytes(L, n, objective.decoder().pixels());
   require(bytes <= kMaxGridBytes,
           fmt::format("a grid of {}^{} points would take {:.1f} GB decoded", n, L, bytes / 1e9),
           "lower --grid-points");
-  auto& cache = settings_.cache;
-  if (cache && cache->grid && cache->grid->made_for(objective, n, settings_.grid_radius))
-    return cache->grid;
-  auto decoded = std::make_shared<const DecodedGrid>(decode_grid(objective, n, settings_.grid_radius));
-  if (cache) cache->grid = decoded;
-  return decoded;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!grid_ || !grid_->made_for(objective, n, options.radius))
+    grid_ = std::make_shared<const DecodedGrid>(DecodedGrid::decode(objective, n, options.radius));
+  return grid_;
 }
 
-void GridSearch::prepare(const Objective& objective) const { decoded_grid(objective); }
+void GridSearch::prepare(const Objective& objective) { decoded_grid(objective); }
 
 GridSearch::Search GridSearch::search(const Objective& objective, bool secant_jacobian) const {
   torch::NoGradGuard no_grad;
@@ -203,7 +112,7 @@ GridSearch::Search GridSearch::search(const Objective& objective, bool secant_ja
   auto candidates = torch::empty({B, K}, torch::kInt64);
   for (int64_t b0 = 0; b0 < B; b0 += kImageChunk) {
     auto rows = torch::arange(b0, std::min(B, b0 + kImageChunk));
-    auto top = std::get<1>(scores(objective, weighted, grid, rows, coarse).topk(K, 1, false));
+    auto top = std::get<1>(grid.scores(objective, weighted, rows, coarse).topk(K, 1, false));
     candidates.index_copy_(0, rows, coarse.index_select(0, top.view({-1})).view({-1, K}));
   }
 
@@ -221,7 +130,7 @@ GridSearch::Search GridSearch::search(const Objective& objective, bool secant_ja
     // the images it is solved with (batched = alone).
     auto member = torch::zeros({rows.size(0), uni.size(0)}, torch::kBool)
                       .scatter_(1, inverse.view(own.sizes()), true);
-    auto [value, at] = scores(objective, weighted, grid, rows, uni)
+    auto [value, at] = grid.scores(objective, weighted, rows, uni)
                            .masked_fill_(member.logical_not(),
                                          std::numeric_limits<double>::infinity())
                            .min(1);
@@ -230,7 +139,7 @@ GridSearch::Search GridSearch::search(const Objective& objective, bool secant_ja
   }
   Search out;
   out.points = grid.points.index_select(0, best_idx);
-  out.loss = best_score + score_offset(objective, weighted);
+  out.loss = best_score + DecodedGrid::score_offset(objective, weighted);
 
   // 3. A quadratic through the 3^L scores around the best point (per image, gathered).
   auto nb = windows(best_idx.unsqueeze(1), n, L, 1);  // (B, 3^L)
@@ -252,7 +161,7 @@ GridSearch::Search GridSearch::search(const Objective& objective, bool secant_ja
     nb_scores.slice(0, b0, b1).copy_(s);
   }
   // Finite differences on the 3^L stencil (index = sum_i (o_i + 1) 3^(L-1-i)).
-  const double h = 2 * settings_.grid_radius / static_cast<double>(n - 1);
+  const double h = 2 * grid.radius / static_cast<double>(n - 1);
   auto at = [&](std::vector<int64_t> o) {
     int64_t k = 0;
     for (int64_t v : o) k = k * 3 + v + 1;
@@ -287,7 +196,7 @@ GridSearch::Search GridSearch::search(const Objective& objective, bool secant_ja
   // (central, one-sided at the box's edge).
   if (secant_jacobian) {
     const auto multi = multi_index(best_idx, n, L);  // (B, L)
-    out.secant_jacobian = torch::empty({B, L, objective.engine().pixels()}, dtype);
+    out.secant_jacobian = torch::empty({B, L, objective.decoder().pixels()}, dtype);
     for (int64_t i = 0; i < L; ++i) {
       auto up = multi.clone(), down = multi.clone();
       up.select(1, i).add_(1).clamp_max_(n - 1);
@@ -306,17 +215,21 @@ std::pair<torch::Tensor, torch::Tensor> GridSearch::best_grid_points(
   return {s.points, s.loss};
 }
 
-Solution GridSearch::solve(const Objective& objective, const torch::Tensor& start) const {
+Solution GridSearch::solve(const Objective& objective, const torch::Tensor& start,
+                           const SolveHooks& hooks) const {
   torch::NoGradGuard no_grad;
-  // Gauss-Newton starts from the grid's secant Jacobian (one decoder pass instead of two).
-  const bool gauss_newton = settings_.refine == "gauss-newton";
-  auto found = search(objective, /*secant_jacobian=*/gauss_newton);
+  const auto& refine = settings_.options.grid.refine;
+  const bool local = refine.kind == RefinementKind::kLocal;
+  require(!local || refine.method != "grid", "grid cannot refine with itself");
+  // A refinement that can use the grid's secant Jacobian (Gauss-Newton) starts from it.
+  const bool secant = local && method_spec(refine.method).takes_jacobian_guess;
+  auto found = search(objective, secant);
   const int64_t B = start.size(0);
   auto points = found.points, loss = found.loss;
   torch::Tensor initial;  // the objective at the caller's start
   Solution s;
-  if (settings_.refine == "none" || settings_.refine == "quadratic") {
-    if (settings_.refine == "quadratic") {
+  if (!local) {
+    if (refine.kind == RefinementKind::kQuadratic) {
       // The quadratic's minimiser, evaluated: kept where better than the grid point.
       auto q_loss = objective.value(found.quadratic);
       auto better = q_loss < loss;
@@ -329,10 +242,9 @@ Solution GridSearch::solve(const Objective& objective, const torch::Tensor& star
     s.stop_reason =
         torch::full({B}, static_cast<int64_t>(StopReason::kGlobalSearch), torch::kInt64);
     s.left_box = detail::outside_box(points, settings_.box_radius);
-    s.curves = detail::make_curves(settings_.curve_images, 0);
-    detail::record_curve(s.curves, settings_.curve_images, loss, 0);
+    s.curves = detail::make_curves(hooks.curve_images, 0);
+    detail::record_curve(s.curves, hooks.curve_images, loss, 0);
   } else {
-    require(settings_.refine != "grid", "grid cannot refine with itself");
     // The local method starts at the quadratic's minimiser, or at the caller's start where
     // that is better: the grid's spacing can miss a narrow basin the start lies in (on MNIST
     // the encoder's point beats the grid's for about 0.7% of images, and refining from it
@@ -342,14 +254,11 @@ Solution GridSearch::solve(const Objective& objective, const torch::Tensor& star
     initial = objective.value(at_start);
     auto from_start = initial < objective.value(at_quadratic);
     const auto first = DecodedPoints::where(from_start, at_start, at_quadratic);
-    if (gauss_newton) {
-      // Started at the quadratic's minimiser, within a grid step of the best grid point, with
-      // that point's secant as its first Jacobian.
-      s = GaussNewton(settings_).solve_decoded(objective, first, found.secant_jacobian,
-                                               from_start.logical_not());
-    } else {
-      s = make_solver(settings_.refine, settings_)->solve_decoded(objective, first);
-    }
+    // Started within a grid step of the best grid point, with that point's secant as its first
+    // Jacobian (rows started from the caller's point have no guess).
+    s = make_solver(refine.method, settings_)
+            ->solve_guessed(objective, first, found.secant_jacobian, from_start.logical_not(),
+                            hooks);
     auto grid_better = loss < s.final_loss;
     s.latents = torch::where(grid_better.unsqueeze(1), points, s.latents);
     s.final_loss = torch::where(grid_better, loss, s.final_loss);

@@ -1,23 +1,23 @@
 #pragma once
 // Global search for small latent dimensions (L <= 3). The grid over the box [-r, r]^L (n points
-// per axis) is decoded once; every (image, grid point) pair is scored with matrix products
-//   squared error: |m(z - s)|^2 = m.z^2 - 2 (m z) . s + m . s^2      (s = sigmoid(D(g)))
-//   bernoulli:     sum m (softplus(l) - z l) = -(m z) . l + m . softplus(l)   (l = D(g))
-// (no per-image loop), coarse to fine so that the cost stays a few GEMMs:
+// per axis) is decoded once (decoded_grid.h); every (image, grid point) pair is scored with
+// matrix products, coarse to fine so that the cost stays a few GEMMs:
 //   1. every image against the coarse sub-grid (every `kCoarseStride`-th point per axis), one GEMM;
 //   2. each image's `kCandidates` best coarse points, refined on the fine points of the window
 //      around them; images sorted by their best coarse point share windows, so a chunk of them is
 //      scored against the union of its windows with one more GEMM;
 //   3. a quadratic fitted to the 3^L fine scores around the best point, its minimiser evaluated
 //      with one decoder pass (kept when better): sub-grid accuracy at the cost of one forward;
-//   4. for a Gauss-Newton refinement, the secant Jacobian of the decoder's logits between the best
-//      point's neighbours: its first Gauss-Newton matrix without a Jacobian's two passes.
-// Then `refine` (a local method: lbfgs, gauss-newton, ...) runs from there, or from the caller's
-// start where that is better (a narrow basin between grid points; diagnostic refined_from_start),
-// or "quadratic" stops after step 3, "none" after step 2. The safeguard keeps the start when
-// that is better, and
-// `far_from_start` flags solutions more than 0.5 from the start (another basin than the start's:
-// the thesis's image 2168, a 7 decoded as a 1).
+//   4. the secant Jacobian of the decoder's logits between the best point's neighbours, a first
+//      Jacobian for a refinement that can use one (Gauss-Newton: no Jacobian's two passes).
+// Then the refinement (a local method: gauss-newton, lbfgs, ...) runs from there, or from the
+// caller's start where that is better (a narrow basin between grid points; diagnostic
+// refined_from_start), or "quadratic" stops after step 3, "none" after step 2. The safeguard
+// keeps the start when that is better, and `far_from_start` flags solutions more than 0.5 from
+// the start (another basin than the start's: the thesis's image 2168, a 7 decoded as a 1).
+#include <mutex>
+
+#include "solvers/decoded_grid.h"
 #include "solvers/solver.h"
 
 namespace preimage::solvers {
@@ -25,10 +25,10 @@ namespace preimage::solvers {
 class GridSearch : public Solver {
  public:
   explicit GridSearch(SolverSettings settings) : settings_(std::move(settings)) {}
-  std::string name() const override { return "grid"; }
-  Solution solve(const Objective& objective, const torch::Tensor& start) const override;
-  // Decodes the grid into settings.cache.
-  void prepare(const Objective& objective) const override;
+  Solution solve(const Objective& objective, const torch::Tensor& start,
+                 const SolveHooks& hooks = {}) const override;
+  // Decodes the grid once for every chunk of an inversion.
+  void prepare(const Objective& objective) override;
 
   struct Search {
     torch::Tensor points;     // (B, L) best fine grid point of each image
@@ -42,11 +42,9 @@ class GridSearch : public Solver {
   Search search(const Objective& objective, bool secant_jacobian = false) const;
   // The best grid point of each image (B, L) and its loss (B): steps 1-2.
   std::pair<torch::Tensor, torch::Tensor> best_grid_points(const Objective& objective) const;
-  // The grid itself: (n^L, L), row-major over the axes.
-  static torch::Tensor make_grid(int64_t latent_dim, int64_t points, double radius);
-  // Points per axis when settings.grid_points is 0 (automatic): 201 for L <= 2 (spacing 0.04
-  // over [-4, 4]), 41 for L = 3 (69k points).
-  static int64_t points_per_axis(const SolverSettings& settings, int64_t latent_dim);
+  // Points per axis when the grid's `points` option is 0 (automatic): 201 for L <= 2 (spacing
+  // 0.04 over [-4, 4]), 41 for L = 3 (69k points).
+  static int64_t points_per_axis(const GridOptions& options, int64_t latent_dim);
 
   static constexpr int64_t kMaxLatentDim = 3;  // n^L grid points: beyond 3 the grid explodes
   static constexpr int64_t kCoarseStride = 4;  // coarse sub-grid: every 4th point per axis
@@ -55,11 +53,13 @@ class GridSearch : public Solver {
   static constexpr double kFarFromStart = 0.5;
 
  private:
-  // The decoded grid: the cache's when it was made for this objective, else decoded now (and
-  // cached). Throws for a latent dimension or a grid too large.
+  // The decoded grid: the prepared one when it was made for this objective, else decoded now
+  // (and kept). Throws for a latent dimension or a grid too large.
   std::shared_ptr<const DecodedGrid> decoded_grid(const Objective& objective) const;
 
   SolverSettings settings_;
+  mutable std::mutex mutex_;                          // guards grid_
+  mutable std::shared_ptr<const DecodedGrid> grid_;   // the last grid decoded
 };
 
 }  // namespace preimage::solvers

@@ -19,27 +19,26 @@ namespace {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // The objective of the images [begin, end).
-Objective chunk_objective(const DecoderEngine& engine, const torch::Tensor& targets,
+Objective chunk_objective(const decoders::Decoder& decoder, const torch::Tensor& targets,
                           const InvertRequest& request, int64_t begin, int64_t end) {
   LossSpec loss = request.loss;
   if (loss.mask.defined() && loss.mask.dim() == 2) loss.mask = loss.mask.slice(0, begin, end);
-  Objective objective(engine, loss, targets.slice(0, begin, end).contiguous());
-  if (request.encoder) objective.set_encoder(request.encoder);
+  Objective objective(decoder, loss, targets.slice(0, begin, end).contiguous());
+  objective.set_encoder(request.encoder);
   return objective;
 }
 
 // Solves the images [begin, end) and reports their progress in image-iterations (an image that
 // stops early skips its remaining iterations).
-Solution solve_chunk(const DecoderEngine& engine, const torch::Tensor& targets,
-                     const torch::Tensor& start, const InvertRequest& request,
-                     const std::shared_ptr<ChunkCache>& cache, int64_t begin, int64_t end,
+Solution solve_chunk(const Solver& solver, const decoders::Decoder& decoder,
+                     const torch::Tensor& targets, const torch::Tensor& start,
+                     const InvertRequest& request, int64_t begin, int64_t end,
                      util::Progress* progress) {
-  const int64_t cap = std::max<int64_t>(request.settings.max_iterations, 1);
-  SolverSettings settings = request.settings;
-  settings.cache = cache;
+  const int64_t cap = std::max<int64_t>(request.settings.stop.max_iterations, 1);
+  SolveHooks hooks;
   int64_t running = end - begin, iteration = 0, reported = 0;
   if (progress) {
-    settings.on_iteration = [&](int64_t now_running) {
+    hooks.on_iteration = [&](int64_t now_running) {
       ++iteration;
       const int64_t stopped = running - now_running;
       const int64_t units = running + stopped * std::max<int64_t>(cap - iteration, 0);
@@ -48,12 +47,10 @@ Solution solve_chunk(const DecoderEngine& engine, const torch::Tensor& targets,
       running = now_running;
     };
   }
-  settings.curve_images.clear();
-  for (int64_t i : request.settings.curve_images)
-    if (i >= begin && i < end) settings.curve_images.push_back(i - begin);
-  const Objective objective = chunk_objective(engine, targets, request, begin, end);
-  auto solution =
-      make_solver(request.method, settings)->solve(objective, start.slice(0, begin, end).contiguous());
+  for (int64_t i : request.curve_images)
+    if (i >= begin && i < end) hooks.curve_images.push_back(i - begin);
+  const Objective objective = chunk_objective(decoder, targets, request, begin, end);
+  auto solution = solver.solve(objective, start.slice(0, begin, end).contiguous(), hooks);
   if (progress) progress->advance((end - begin) * cap - reported);
   return solution;
 }
@@ -96,29 +93,35 @@ ChunkPlan plan_chunks(const InvertRequest& request, int64_t images, const torch:
   return plan;
 }
 
-Solution invert(const DecoderEngine& engine, const torch::Tensor& targets,
+Solution invert(const decoders::Decoder& decoder, const torch::Tensor& targets,
                 const torch::Tensor& start, const InvertRequest& request) {
   const int64_t n = targets.size(0);
-  require(start.dim() == 2 && start.size(0) == n && start.size(1) == engine.latent_dim(),
+  const auto& spec = method_spec(request.method);
+  require(!spec.needs_encoder || request.encoder != nullptr,
+          fmt::format("{} needs the model's encoder, and the model has none", request.method),
+          "choose another method (preimage invert --help lists them)");
+  require(spec.max_latent_dim == 0 || decoder.latent_dim() <= spec.max_latent_dim,
+          fmt::format("{} needs a latent dimension of at most {}, this decoder has {}",
+                      request.method, spec.max_latent_dim, decoder.latent_dim()),
+          "use a local method (gauss-newton, lbfgs) for larger latent spaces");
+  require(start.dim() == 2 && start.size(0) == n && start.size(1) == decoder.latent_dim(),
           fmt::format("start points have shape {}, expected ({}, {})",
-                      fmt::streamed(start.sizes()), n, engine.latent_dim()));
+                      fmt::streamed(start.sizes()), n, decoder.latent_dim()));
   require(torch::isfinite(start).all().item<bool>(), "start points contain NaN or infinity");
   require(n > 0, "no images to invert");
-  for (int64_t i : request.settings.curve_images)
+  for (int64_t i : request.curve_images)
     require(i >= 0 && i < n, fmt::format("curve image {} is outside the {} images", i, n));
   const ChunkPlan plan = plan_chunks(request, n, targets.device());
   const int64_t chunks = plan.chunks();
 
-  // What the chunks share (the grid's decoding) is made once here, with the BLAS's threads.
-  auto cache = std::make_shared<ChunkCache>();
-  SolverSettings shared_settings = request.settings;
-  shared_settings.cache = cache;
-  const auto solver = make_solver(request.method, shared_settings);
-  solver->prepare(chunk_objective(engine, targets, request, 0, plan.bounds[1]));
+  // One solver for every chunk; what the chunks share (the grid's decoding) is made once here,
+  // with the BLAS's threads.
+  const auto solver = make_solver(request.method, request.settings);
+  solver->prepare(chunk_objective(decoder, targets, request, 0, plan.bounds[1]));
 
   std::unique_ptr<util::Progress> progress;
   if (request.show_progress) {
-    const int64_t cap = std::max<int64_t>(request.settings.max_iterations, 1);
+    const int64_t cap = std::max<int64_t>(request.settings.stop.max_iterations, 1);
     progress = std::make_unique<util::Progress>(request.method, n * cap, "img-it");
   }
   std::vector<Solution> parts(static_cast<size_t>(chunks));
@@ -130,7 +133,7 @@ Solution invert(const DecoderEngine& engine, const torch::Tensor& targets,
     for (int64_t c = next++; c < chunks && !failed; c = next++) {
       try {
         parts[static_cast<size_t>(c)] =
-            solve_chunk(engine, targets, start, request, cache, plan.bounds[c],
+            solve_chunk(*solver, decoder, targets, start, request, plan.bounds[c],
                         plan.bounds[c + 1], progress.get());
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);

@@ -11,25 +11,26 @@
 
 #include <torch/torch.h>
 
+#include "solvers/registry.h"
 #include "solvers/solver.h"
 
 namespace preimage::solvers {
 
 struct InvertRequest {
-  std::string method = "adafactor";  // see solver_names()
-  SolverSettings settings;           // curve_images are positions in `targets`
+  std::string method = "adafactor";  // a registry method (registry.h)
+  SolverSettings settings = settings_for("adafactor");  // settings_for(method, ...)
   LossSpec loss;                     // mask may be (N, P), (P) or undefined
+  std::vector<int64_t> curve_images; // positions in `targets` whose loss curves are recorded
   // Images solved together (memory ~ 10 * chunk * P floats per worker); 0: automatic, at most
   // kDefaultChunk, the images spread evenly over a multiple of the workers' count of chunks.
   int64_t chunk_size = 0;
   // Chunks solved at once (0: automatic, as many as the BLAS has threads, one off the CPU).
   int64_t workers = 0;
   bool show_progress = true;
-  Encoder encoder;                   // the model's encoder (fixed-point needs it), or empty
+  // The model's encoder (fixed-point needs it), or null.
+  std::shared_ptr<const decoders::Encoder> encoder;
 
-  // 2000 keeps each solver's per-pixel work in cache: against 5000, measured here as whole
-  // processes on 5000 images (one chunk at a time, two BLAS threads), gauss-newton 20% and grid
-  // 7% faster, lbfgs 8% slower.
+  // 2000 keeps each solver's per-pixel work in cache (docs/PERFORMANCE.md).
   static constexpr int64_t kDefaultChunk = 2000;
 };
 
@@ -46,7 +47,9 @@ struct ChunkPlan {
 ChunkPlan plan_chunks(const InvertRequest& request, int64_t images, const torch::Device& device);
 
 // Solves every row of `targets` (N, P) from `start` (N, L).
-Solution invert(const DecoderEngine& engine, const torch::Tensor& targets,
+// Throws UserError for a method that needs an encoder when none is given, or a latent
+// dimension the method cannot handle.
+Solution invert(const decoders::Decoder& decoder, const torch::Tensor& targets,
                 const torch::Tensor& start, const InvertRequest& request);
 
 }  // namespace preimage::solvers

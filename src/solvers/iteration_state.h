@@ -13,7 +13,7 @@ class IterationState {
  public:
   // `f0` is the objective at `start` (B).
   IterationState(const torch::Tensor& start, const torch::Tensor& f0,
-                 const SolverSettings& settings);
+                 const SolverSettings& settings, const SolveHooks& hooks);
 
   torch::Tensor running_rows() const;  // (R) int64 positions of the images still running
   bool any_running() const { return running_count_ > 0; }
@@ -39,7 +39,9 @@ class IterationState {
   Solution finish() const;
 
  private:
-  SolverSettings settings_;
+  StopRule stop_;
+  double box_radius_;
+  SolveHooks hooks_;
   torch::Tensor y_, f_, best_y_, best_f_, initial_f_;
   torch::Tensor running_;      // (B) bool
   torch::Tensor stopped_now_;  // (B) bool: stopped during the current iteration

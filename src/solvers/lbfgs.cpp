@@ -35,11 +35,12 @@ torch::Tensor direction(const torch::Tensor& g, const torch::Tensor& S, const to
 }
 }  // namespace
 
-Solution Lbfgs::solve(const Objective& objective, const torch::Tensor& start) const {
+Solution Lbfgs::solve(const Objective& objective, const torch::Tensor& start,
+                      const SolveHooks& hooks) const {
   torch::NoGradGuard no_grad;
-  const int64_t B = start.size(0), L = start.size(1), m = std::max<int64_t>(settings_.history, 1);
+  const int64_t B = start.size(0), L = start.size(1), m = std::max<int64_t>(settings_.options.lbfgs.history, 1);
   auto e = objective.evaluate(start, true);
-  IterationState state(start, e.value, settings_);
+  IterationState state(start, e.value, settings_, hooks);
   auto grad = e.grad;
   auto S = torch::zeros({B, m, L}, start.options()), Y = torch::zeros_like(S);
   auto rho = torch::zeros({B, m}, start.options());

@@ -13,8 +13,8 @@ namespace preimage::solvers {
 class Lbfgs : public Solver {
  public:
   explicit Lbfgs(SolverSettings settings) : settings_(std::move(settings)) {}
-  std::string name() const override { return "lbfgs"; }
-  Solution solve(const Objective& objective, const torch::Tensor& start) const override;
+  Solution solve(const Objective& objective, const torch::Tensor& start,
+                 const SolveHooks& hooks = {}) const override;
 
  private:
   SolverSettings settings_;

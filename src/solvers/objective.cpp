@@ -68,11 +68,11 @@ std::pair<torch::Tensor, torch::Tensor> jacobian_products(const torch::Tensor& J
 
 }  // namespace
 
-Objective::Objective(const DecoderEngine& engine, const LossSpec& loss, torch::Tensor targets)
-    : engine_(&engine), loss_(loss), targets_(std::move(targets)) {
-  require(targets_.dim() == 2 && targets_.size(1) == engine.pixels(),
+Objective::Objective(const decoders::Decoder& decoder, const LossSpec& loss, torch::Tensor targets)
+    : decoder_(&decoder), loss_(loss), targets_(std::move(targets)) {
+  require(targets_.dim() == 2 && targets_.size(1) == decoder.pixels(),
           fmt::format("targets have shape {}, the decoder makes images of {} pixels",
-                      fmt::streamed(targets_.sizes()), engine.pixels()));
+                      fmt::streamed(targets_.sizes()), decoder.pixels()));
   if (loss_.mask.defined() && loss_.mask.dim() == 1)
     loss_.mask = loss_.mask.unsqueeze(0).expand_as(targets_);
 }
@@ -94,7 +94,7 @@ Evaluation Objective::evaluate(const torch::Tensor& y, bool need_grad,
   torch::NoGradGuard no_grad;
   if (!need_grad && !need_gauss_newton) {
     Evaluation e;
-    e.value = value_from_logits(y, engine_->forward(y));
+    e.value = value_from_logits(y, decoder_->forward(y));
     return e;
   }
   return evaluate(decode(y), need_grad, need_gauss_newton);
@@ -104,7 +104,7 @@ DecodedPoints DecodedPoints::select(const torch::Tensor& rows) const {
   DecodedPoints out;
   out.y = y.index_select(0, rows);
   out.logits = logits.index_select(0, rows);
-  for (const auto& h : trace.hidden) out.trace.hidden.push_back(h.index_select(0, rows));
+  out.trace = trace.select(rows);
   return out;
 }
 
@@ -114,8 +114,7 @@ DecodedPoints DecodedPoints::where(const torch::Tensor& take_a, const DecodedPoi
   DecodedPoints out;
   out.y = torch::where(rows, a.y, b.y);
   out.logits = torch::where(rows, a.logits, b.logits);
-  for (size_t i = 0; i < a.trace.hidden.size(); ++i)
-    out.trace.hidden.push_back(torch::where(rows, a.trace.hidden[i], b.trace.hidden[i]));
+  out.trace = decoders::Trace::where(take_a, a.trace, b.trace);
   return out;
 }
 
@@ -123,7 +122,7 @@ DecodedPoints Objective::decode(const torch::Tensor& y) const {
   torch::NoGradGuard no_grad;
   DecodedPoints p;
   p.y = y;
-  p.logits = engine_->forward(y, &p.trace);
+  p.logits = decoder_->forward(y, &p.trace);
   return p;
 }
 
@@ -142,7 +141,7 @@ Evaluation Objective::evaluate(const DecodedPoints& points, bool need_grad,
   e.value = with_prior(pl.value, y);
   torch::Tensor J;
   if (need_gauss_newton) {
-    J = jacobian.defined() ? jacobian : engine_->jacobian(points.trace);  // (B, L, P)
+    J = jacobian.defined() ? jacobian : decoder_->jacobian(points.trace);  // (B, L, P)
     e.jacobian = J;
     std::tie(e.grad, e.gn) = jacobian_products(J, pl.g_logits, pl.curvature);
     if (loss_.prior_weight > 0)
@@ -150,11 +149,11 @@ Evaluation Objective::evaluate(const DecodedPoints& points, bool need_grad,
   }
   if (need_grad || need_gauss_newton) {
     // g = J^T dloss/dlogits: from the Jacobian when it is there, else one backward pass.
-    if (!J.defined()) e.grad = engine_->backward(points.trace, pl.g_logits);
+    if (!J.defined()) e.grad = decoder_->backward(points.trace, pl.g_logits);
     if (J.defined() && stale.defined()) {
       const auto rows = stale.nonzero().view({-1});
       if (rows.numel() > 0)
-        e.grad.index_copy_(0, rows, engine_->backward(points.select(rows).trace,
+        e.grad.index_copy_(0, rows, decoder_->backward(points.select(rows).trace,
                                                       pl.g_logits.index_select(0, rows)));
     }
     if (loss_.prior_weight > 0) e.grad.add_(y, 2 * loss_.prior_weight);
@@ -165,7 +164,7 @@ Evaluation Objective::evaluate(const DecodedPoints& points, bool need_grad,
 Objective Objective::restrict_to(const torch::Tensor& rows) const {
   LossSpec loss = loss_;
   if (loss.mask.defined()) loss.mask = loss.mask.index_select(0, rows);
-  Objective sub(*engine_, loss, targets_.index_select(0, rows));
+  Objective sub(*decoder_, loss, targets_.index_select(0, rows));
   sub.encoder_ = encoder_;
   return sub;
 }

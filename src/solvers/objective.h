@@ -2,11 +2,12 @@
 // The function every solver minimises, image by image: f_b(y_b) = loss(D(y_b), z_b) + lambda |y_b|^2.
 // Holds the targets (and mask) of a batch; `restrict_to` gives the same objective on a subset of
 // the images, so solvers can work on the images still running only.
-#include <functional>
+#include <memory>
 
 #include <torch/torch.h>
 
-#include "solvers/decoder_engine.h"
+#include "decoders/decoder.h"
+#include "decoders/encoder.h"
 #include "solvers/loss.h"
 
 namespace preimage::solvers {
@@ -16,7 +17,7 @@ namespace preimage::solvers {
 struct DecodedPoints {
   torch::Tensor y;       // (B, L)
   torch::Tensor logits;  // (B, P)
-  Trace trace;
+  decoders::Trace trace;
   DecodedPoints select(const torch::Tensor& rows) const;  // the rows `rows` (int64) only
   // Row b from `a` where take_a[b], else from `b` (same batch size).
   static DecodedPoints where(const torch::Tensor& take_a, const DecodedPoints& a,
@@ -27,20 +28,16 @@ struct Evaluation {
   torch::Tensor value;  // (B)
   torch::Tensor grad;   // (B, L), if asked
   torch::Tensor gn;     // (B, L, L) Gauss-Newton matrix J^T W J (+ 2 lambda I), if asked
-  torch::Tensor jacobian;  // (B, L, P) d logits / d y (DecoderEngine::jacobian), with gn
+  torch::Tensor jacobian;  // (B, L, P) d logits / d y (Decoder::jacobian), with gn
 };
-
-// The model's encoder as a plain function: images (B, P) with values in [0, 1] -> means (B, L).
-// Only the fixed-point method needs it (the thesis's h(u) = E(Z) - E(D(u)) + u).
-using Encoder = std::function<torch::Tensor(const torch::Tensor& images)>;
 
 class Objective {
  public:
-  Objective(const DecoderEngine& engine, const LossSpec& loss, torch::Tensor targets);
+  Objective(const decoders::Decoder& decoder, const LossSpec& loss, torch::Tensor targets);
 
   int64_t batch() const { return targets_.size(0); }
-  int64_t latent_dim() const { return engine_->latent_dim(); }
-  const DecoderEngine& engine() const { return *engine_; }
+  int64_t latent_dim() const { return decoder_->latent_dim(); }
+  const decoders::Decoder& decoder() const { return *decoder_; }
   const LossSpec& loss() const { return loss_; }
   const torch::Tensor& targets() const { return targets_; }
 
@@ -61,9 +58,10 @@ class Objective {
   Evaluation evaluate(const DecodedPoints& points, bool need_grad, bool need_gauss_newton = false,
                       const torch::Tensor& jacobian = {}, const torch::Tensor& stale = {}) const;
 
-  // An encoder for methods that need one; kept by restrict_to.
-  void set_encoder(Encoder encoder) { encoder_ = std::move(encoder); }
-  const Encoder& encoder() const { return encoder_; }
+  // The model's encoder, for the methods that need one (fixed-point: the thesis's
+  // h(u) = E(Z) - E(D(u)) + u); kept by restrict_to. Null: none.
+  void set_encoder(std::shared_ptr<const decoders::Encoder> encoder) { encoder_ = std::move(encoder); }
+  const decoders::Encoder* encoder() const { return encoder_.get(); }
 
   // The objective of the images `rows` (int64 indices) only.
   Objective restrict_to(const torch::Tensor& rows) const;
@@ -72,10 +70,10 @@ class Objective {
   // data_term (B) + lambda |y|^2.
   torch::Tensor with_prior(const torch::Tensor& data_term, const torch::Tensor& y) const;
 
-  const DecoderEngine* engine_;
+  const decoders::Decoder* decoder_;
   LossSpec loss_;
   torch::Tensor targets_;  // (B, P)
-  Encoder encoder_;        // empty unless set
+  std::shared_ptr<const decoders::Encoder> encoder_;  // null unless set
 };
 
 }  // namespace preimage::solvers

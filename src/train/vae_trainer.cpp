@@ -28,6 +28,27 @@ void TrainConfig::apply_preset(const std::string& name) {
   }
 }
 
+TrainConfig train_config(const std::string& preset, const TrainOverrides& given, uint64_t seed) {
+  TrainConfig c;
+  c.apply_preset(preset);
+  c.seed = seed;
+  if (given.epochs) {
+    require(*given.epochs > 0, fmt::format("--epochs must be positive, got {}", *given.epochs));
+    c.epochs = *given.epochs;
+  }
+  if (given.batch_size) {
+    require(*given.batch_size > 0,
+            fmt::format("--batch-size must be positive, got {}", *given.batch_size));
+    c.batch_size = *given.batch_size;
+  }
+  if (given.learning_rate) {
+    require(std::isfinite(*given.learning_rate) && *given.learning_rate > 0,
+            fmt::format("--lr must be a positive number, got {}", *given.learning_rate));
+    c.learning_rate = *given.learning_rate;
+  }
+  return c;
+}
+
 nlohmann::json TrainConfig::to_json() const {
   return {{"epochs", epochs}, {"batch_size", batch_size}, {"learning_rate", learning_rate},
           {"seed", seed},     {"preset", preset},         {"optimizer", "adam (keras, epsilon 1e-7)"}};

@@ -1,6 +1,7 @@
 #pragma once
 // Training the VAE with Adam on the negative ELBO, logging train and test ELBO per epoch.
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,16 @@ struct TrainConfig {
   void apply_preset(const std::string& name);
   nlohmann::json to_json() const;
 };
+
+// What the user set on top of a preset (flags given).
+struct TrainOverrides {
+  std::optional<int64_t> epochs;
+  std::optional<int64_t> batch_size;
+  std::optional<double> learning_rate;
+};
+// The preset `name` with `given` on top; throws UserError for an unknown preset or a value out
+// of range.
+TrainConfig train_config(const std::string& preset, const TrainOverrides& given, uint64_t seed);
 
 struct EpochLog {
   int64_t epoch = 0;         // 1-based

@@ -2,7 +2,7 @@
 // regression training.
 #include <gtest/gtest.h>
 
-#include "../test_helpers.h"
+#include "test_helpers.h"
 #include "analysis/bonus_models.h"
 #include "analysis/classifier_source.h"
 #include "model/bonus.h"

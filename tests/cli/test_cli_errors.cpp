@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../test_helpers.h"
+#include "test_helpers.h"
 #include "cli_runner.h"
 #include "data/idx.h"
 #include "data/tensor_io.h"

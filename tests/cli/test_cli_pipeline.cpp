@@ -1,13 +1,14 @@
-// The whole pipeline on a few hundred real MNIST images: every output file, in the formats a
-// user (and the thesis's own loaders) read; the same seed gives the same results.
+// The whole pipeline on a few hundred real MNIST images (the shared run, made by `preimage run`):
+// every output file, in the formats a user (and the thesis's own loaders) read; a second run
+// reuses the trained model; the same seed gives the same results.
 #include <filesystem>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "../test_helpers.h"
 #include "cli_runner.h"
 #include "data/tensor_io.h"
+#include "fixture_runs.h"
 #include "run/thesis_format.h"
 #include "util/atomic_file.h"
 #include "util/csv.h"
@@ -17,17 +18,16 @@ using namespace preimage;
 using test_support::contains;
 
 TEST(CliPipeline, SmokeRunWritesEveryOutput) {
-  const auto dir = test_support::fresh_dir("cli_smoke") / "run";
-  auto r = test_support::run_cli("run --out " + dir.string() + " " + test_support::tiny_run_flags() +
-                            " --curves 0 3");
-  ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_TRUE(contains(r.output, "mean initial loss")) << r.output;
-  EXPECT_TRUE(contains(r.output, "| MT |")) << r.output;
+  const auto dir = test_support::fixture_run();
+  const auto output = test_support::fixture_run_output();
+  EXPECT_TRUE(contains(output, "mean initial loss")) << output;
+  EXPECT_TRUE(contains(output, "| MT |")) << output;
 
   for (const char* f : {"manifest.json", "model.pt", "train_log.csv", "latents/MT.npy",
                         "latents/adafactor.npy", "losses/adafactor_final.npy", "results.csv",
                         "summary.json", "curves/adafactor.npy", "thesis/adafactor/solutions.txt",
-                        "thesis/adafactor/final_errors.txt", "thesis/adafactor/deltas.txt"})
+                        "thesis/adafactor/final_errors.txt", "thesis/adafactor/deltas.txt",
+                        "analysis.json", "report.html", "report.md"})
     EXPECT_TRUE(fs::exists(dir / f)) << f;
 
   auto mt = data::read_npy_tensor(dir / "latents/MT.npy");
@@ -65,19 +65,41 @@ TEST(CliPipeline, SmokeRunWritesEveryOutput) {
   // Nothing half-written is left behind.
   for (const auto& e : fs::recursive_directory_iterator(dir))
     EXPECT_FALSE(contains(e.path().filename().string(), ".tmp-")) << e.path();
+}
 
-  // A second run reuses the trained model instead of training again.
-  auto again = test_support::run_cli("run --out " + dir.string() + " " + test_support::tiny_run_flags());
+TEST(CliPipeline, ASecondRunReusesTheTrainedModel) {
+  const auto dir = test_support::copy_fixture(test_support::fixture_run(), "cli_reuse");
+  const auto model_bytes = util::read_file(dir / "model.pt");
+  const auto model_time = fs::last_write_time(dir / "model.pt");
+  // Without --quiet: the log says it reuses the model, and would show any epoch trained.
+  std::string flags = test_support::tiny_run_flags();
+  flags = flags.substr(0, flags.find(" --quiet"));
+  auto again = test_support::run_cli("run --out " + dir.string() + " " + flags +
+                                     " --no-analyze --no-report");
   ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_TRUE(contains(again.output, "reusing")) << again.output;
+  EXPECT_FALSE(contains(again.output, "epoch:")) << "it trained again:\n" << again.output;
+  EXPECT_EQ(util::read_file(dir / "model.pt"), model_bytes);
+  EXPECT_EQ(fs::last_write_time(dir / "model.pt"), model_time);
+  // Another architecture is not "the same model": that run trains.
+  auto other = test_support::run_cli("run --out " + dir.string() + " " +
+                                     test_support::tiny_run_flags() +
+                                     " --decoder-depth 2 --no-analyze --no-report");
+  ASSERT_EQ(other.status, 0) << other.output;
+  EXPECT_NE(util::read_file(dir / "model.pt"), model_bytes);
 }
 
 TEST(CliPipeline, SameSeedSameResults) {
-  const auto a = test_support::fresh_dir("cli_seed_a"), b = test_support::fresh_dir("cli_seed_b");
-  ASSERT_EQ(test_support::run_cli("run --out " + a.string() + " " + test_support::tiny_run_flags()).status, 0);
-  ASSERT_EQ(test_support::run_cli("run --out " + b.string() + " " + test_support::tiny_run_flags()).status, 0);
-  for (const char* f : {"latents/MT.npy", "latents/adafactor.npy", "losses/adafactor_final.npy"})
-    EXPECT_EQ(util::read_file(a / f), util::read_file(b / f)) << f << " differs between runs";
-  const auto la = util::read_csv(a / "train_log.csv"), lb = util::read_csv(b / "train_log.csv");
+  const auto dir = test_support::fresh_dir("cli_seed") / "run";
+  const auto shared = test_support::fixture_run();
+  ASSERT_EQ(test_support::run_cli("run --out " + dir.string() + " " +
+                                  test_support::tiny_run_flags() + " --no-analyze --no-report")
+                .status,
+            0);
+  for (const char* f : {"latents/MT.npy", "latents/adafactor.npy", "losses/adafactor_final.npy",
+                        "results.csv"})
+    EXPECT_EQ(util::read_file(shared / f), util::read_file(dir / f)) << f << " differs between runs";
+  const auto la = util::read_csv(shared / "train_log.csv"), lb = util::read_csv(dir / "train_log.csv");
   const size_t elbo = la.column("train_elbo");
   ASSERT_EQ(la.rows.size(), lb.rows.size());
   for (size_t i = 0; i < la.rows.size(); ++i) EXPECT_EQ(la.rows[i][elbo], lb.rows[i][elbo]);

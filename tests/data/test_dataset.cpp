@@ -1,7 +1,7 @@
 // Data sets: ranges, shards, binarization, custom files, bad input, and the real MNIST files.
 #include <gtest/gtest.h>
 
-#include "../test_helpers.h"
+#include "test_helpers.h"
 #include "data/dataset.h"
 #include "data/idx.h"
 #include "data/tensor_io.h"

@@ -1,7 +1,7 @@
 // The IDX reader: good files, and each way a file can be corrupt.
 #include <gtest/gtest.h>
 
-#include "../test_helpers.h"
+#include "test_helpers.h"
 #include "data/idx.h"
 #include "util/atomic_file.h"
 #include "util/error.h"

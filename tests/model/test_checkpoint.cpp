@@ -1,7 +1,7 @@
 // Checkpoints: round trip, and refusal of a different architecture or a corrupt file.
 #include <gtest/gtest.h>
 
-#include "../test_helpers.h"
+#include "test_helpers.h"
 #include "model/checkpoint.h"
 #include "util/atomic_file.h"
 #include "util/error.h"

@@ -13,7 +13,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../inversion/tiny_decoder.h"
+#include "tiny_decoder.h"
 #include "pipeline/threads.h"
 #include "solvers/invert.h"
 #include "util/blas_threads.h"
@@ -69,8 +69,7 @@ TEST_F(Threads, TheBlasPoolFlushesDenormals) {
 }
 
 TEST_F(Threads, TheInversionsWorkersFlushDenormals) {
-  auto decoder = test_support::tiny_decoder(2, 16);
-  solvers::DecoderEngine engine(decoder);
+  auto engine = test_support::tiny_dense(2, 16);
   torch::manual_seed(1);
   auto targets = torch::rand({8, 16});
   // The fixed-point method calls the encoder inside each worker: record the thread and its mode.
@@ -81,12 +80,12 @@ TEST_F(Threads, TheInversionsWorkersFlushDenormals) {
   bool all_flushed = true;
   solvers::InvertRequest request;
   request.method = "fixed-point";
-  request.settings = solvers::SolverSettings::defaults_for("fixed-point");
-  request.settings.max_iterations = 3;
+  request.settings = solvers::settings_for("fixed-point");
+  request.settings.stop.max_iterations = 3;
   request.chunk_size = 2;
   request.workers = 2;
   request.show_progress = false;
-  request.encoder = [&](const torch::Tensor& images) {
+  request.encoder = std::make_shared<decoders::FunctionEncoder>(2, [&](const torch::Tensor& images) {
     {
       std::unique_lock<std::mutex> lock(mutex);
       threads.insert(std::this_thread::get_id());
@@ -95,7 +94,7 @@ TEST_F(Threads, TheInversionsWorkersFlushDenormals) {
       second_thread.wait_for(lock, std::chrono::seconds(10), [&] { return threads.size() >= 2; });
     }
     return torch::zeros({images.size(0), 2});
-  };
+  });
   solvers::invert(engine, targets, torch::zeros({8, 2}), request);
   EXPECT_EQ(threads.size(), 2u) << "two workers solved the four chunks";
   EXPECT_TRUE(all_flushed);

@@ -4,6 +4,8 @@
 // spectral radius of I - K C.
 #include <gtest/gtest.h>
 
+#include "decoders/dense_relu.h"
+#include "model/mlp.h"
 #include "solvers/fixed_point.h"
 #include "solvers/invert.h"
 #include "util/error.h"
@@ -26,8 +28,9 @@ model::Mlp linear_decoder(const torch::Tensor& C) {  // C: (P, 2)
   return mlp;
 }
 
-solvers::Encoder linear_encoder(const torch::Tensor& K) {  // K: (2, P)
-  return [K](const torch::Tensor& x) { return torch::logit(x).mm(K.t()); };
+std::shared_ptr<const decoders::Encoder> linear_encoder(const torch::Tensor& K) {  // K: (2, P)
+  return std::make_shared<decoders::FunctionEncoder>(
+      2, [K](const torch::Tensor& x) { return torch::logit(x).mm(K.t()); });
 }
 
 }  // namespace
@@ -40,13 +43,13 @@ TEST(FixedPoint, ContractionFactorOfALinearPair) {
                     torch::diag(torch::tensor({0.5, 0.2}, torch::kFloat64));  // K C
   auto K = target_map.mm(torch::linalg::pinv(C));                              // K C = target
   auto dec = linear_decoder(C);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   auto y_star = torch::tensor({{0.4, -0.3}, {-0.2, 0.6}}, torch::kFloat64);
   auto z = torch::sigmoid(engine.forward(y_star));
   solvers::Objective f(engine, {}, z);
   f.set_encoder(linear_encoder(K));
-  auto settings = solvers::SolverSettings::defaults_for("fixed-point");
-  settings.step_tolerance = 1e-12;
+  auto settings = solvers::settings_for("fixed-point");
+  settings.options.fixed_point.step_tolerance = 1e-12;
   auto start = y_star + torch::tensor({{1.0, 1.0}, {-1.0, 0.5}}, torch::kFloat64);
   auto s = solvers::FixedPoint(settings).solve(f, start);
   EXPECT_TRUE((s.stop_reason == static_cast<int64_t>(solvers::StopReason::kStepNorm)).all().item<bool>())
@@ -67,11 +70,11 @@ TEST(FixedPoint, AnExpandingPairIsReportedNotConverged) {
   auto K = (torch::eye(2, torch::kFloat64) - torch::diag(torch::tensor({-1.5, 0.2}, torch::kFloat64)))
                .mm(torch::linalg::pinv(C));
   auto dec = linear_decoder(C);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   auto y_star = torch::tensor({{0.1, 0.2}}, torch::kFloat64);
   solvers::Objective f(engine, {}, torch::sigmoid(engine.forward(y_star)));
   f.set_encoder(linear_encoder(K));
-  auto settings = solvers::SolverSettings::defaults_for("fixed-point");
+  auto settings = solvers::settings_for("fixed-point");
   settings.box_radius = 5;
   auto s = solvers::FixedPoint(settings).solve(f, y_star + 0.01);
   EXPECT_EQ(s.stop_reason[0].item<int64_t>(), static_cast<int64_t>(solvers::StopReason::kDiverged));
@@ -84,7 +87,7 @@ TEST(FixedPoint, AnExpandingPairIsReportedNotConverged) {
 TEST(FixedPoint, NeedsAnEncoder) {
   torch::manual_seed(7);
   auto dec = linear_decoder(torch::randn({6, 2}, torch::kFloat64));
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   solvers::Objective f(engine, {}, torch::rand({1, 6}, torch::kFloat64));
-  EXPECT_THROW(solvers::FixedPoint({}).solve(f, torch::zeros({1, 2}, torch::kFloat64)), UserError);
+  EXPECT_THROW(solvers::FixedPoint(solvers::settings_for("fixed-point")).solve(f, torch::zeros({1, 2}, torch::kFloat64)), UserError);
 }

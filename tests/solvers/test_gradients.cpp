@@ -24,7 +24,7 @@ class Gradient : public ::testing::TestWithParam<solvers::LossKind> {};
 
 TEST_P(Gradient, MatchesFiniteDifferences) {
   auto dec = test_support::tiny_decoder(2, 16, 7, torch::kFloat64);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   auto y = latents();
   auto z = (torch::rand({6, 16}, torch::kFloat64) > 0.5).to(torch::kFloat64);
   solvers::Objective f(engine, test_support::masked_loss_with_prior(GetParam(), 0.05, 16), z);
@@ -46,10 +46,10 @@ INSTANTIATE_TEST_SUITE_P(Losses, Gradient,
 
 TEST(Jacobian, MatchesFiniteDifferencesAndGivesTheGaussNewtonMatrix) {
   auto dec = test_support::tiny_decoder(3, 10, 9, torch::kFloat64);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   torch::manual_seed(12);
   auto y = torch::randn({5, 3}, torch::kFloat64);
-  solvers::Trace trace;
+  decoders::Trace trace;
   engine.forward(y, &trace);
   auto J = engine.jacobian(trace);  // (B, L, P)
   ASSERT_EQ(J.sizes(), (std::vector<int64_t>{5, 3, 10}));
@@ -77,7 +77,7 @@ TEST(Jacobian, MatchesFiniteDifferencesAndGivesTheGaussNewtonMatrix) {
 // pass: the two must agree (mask and prior included), also on a subset of decoded points.
 TEST(Objective, GradientFromTheJacobianEqualsTheBackwardPass) {
   auto dec = test_support::tiny_decoder(2, 16, 13, torch::kFloat64);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   auto y = latents();
   auto z = (torch::rand({6, 16}, torch::kFloat64) > 0.5).to(torch::kFloat64);
   for (auto kind : {solvers::LossKind::kSquaredError, solvers::LossKind::kBernoulli}) {
@@ -102,7 +102,7 @@ TEST(Objective, GradientFromTheJacobianEqualsTheBackwardPass) {
 // the Jacobian given.
 TEST(Objective, StaleJacobianRowsTakeTheGradientOfTheBackwardPass) {
   auto dec = test_support::tiny_decoder(2, 16, 13, torch::kFloat64);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   auto y = latents();
   auto z = (torch::rand({6, 16}, torch::kFloat64) > 0.5).to(torch::kFloat64);
   solvers::Objective f(engine, test_support::masked_loss_with_prior(
@@ -118,4 +118,34 @@ TEST(Objective, StaleJacobianRowsTakeTheGradientOfTheBackwardPass) {
   // The Jacobian given is really another one: without `stale` the gradient would be wrong.
   EXPECT_FALSE(torch::allclose(from_nearby.grad.index_select(0, stale.nonzero().view({-1})),
                                exact.grad.index_select(0, stale.nonzero().view({-1})), 1e-6, 1e-8));
+}
+
+TEST(Objective, GradientAndGaussNewtonMatchAutograd) {
+  auto dec = test_support::tiny_decoder(2, 12, 7, torch::kFloat64);
+  decoders::DenseReluDecoder engine(dec);
+  auto z = (torch::rand({5, 12}, torch::kFloat64) > 0.5).to(torch::kFloat64);
+  auto y = torch::randn({5, 2}, torch::kFloat64);
+  for (auto kind : {solvers::LossKind::kSquaredError, solvers::LossKind::kBernoulli}) {
+    const auto spec = test_support::masked_loss_with_prior(kind, 0.3, 12);
+    solvers::Objective f(engine, spec, z);
+    auto e = f.evaluate(y, true, true);
+
+    auto ya = y.clone().requires_grad_(true);
+    auto logits = dec->forward(ya);
+    torch::Tensor data_term;
+    if (kind == solvers::LossKind::kSquaredError) {
+      data_term = ((torch::sigmoid(logits) - z).square() * spec.mask).sum(1);
+    } else {
+      data_term = (torch::binary_cross_entropy_with_logits(logits, z, {}, {},
+                                                           at::Reduction::None) * spec.mask).sum(1);
+    }
+    auto value = data_term + 0.3 * ya.square().sum(1);
+    value.sum().backward();
+    EXPECT_TRUE(torch::allclose(e.value, value.detach(), 1e-12, 1e-12));
+    EXPECT_TRUE(torch::allclose(e.grad, ya.grad(), 1e-10, 1e-10));
+    // Gauss-Newton is symmetric positive semi-definite (plus the prior's 2 lambda I).
+    EXPECT_TRUE(torch::allclose(e.gn, e.gn.transpose(1, 2)));
+    auto eig = torch::linalg::eigvalsh(e.gn, "L");
+    EXPECT_GE(eig.min().item<double>(), 2 * 0.3 - 1e-9);
+  }
 }

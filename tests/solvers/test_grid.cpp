@@ -10,16 +10,16 @@ using namespace preimage;
 
 namespace {
 solvers::SolverSettings grid_settings(int64_t points, double radius) {
-  auto s = solvers::SolverSettings::defaults_for("grid");
-  s.grid_points = points;
-  s.grid_radius = radius;
+  auto s = solvers::settings_for("grid");
+  s.options.grid.points = points;
+  s.options.grid.radius = radius;
   return s;
 }
 }  // namespace
 
 TEST(Grid, MatchesABruteForceOracle) {
   auto dec = test_support::tiny_decoder(2, 16, 31);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   auto z = (torch::rand({12, 16}) > 0.5).to(torch::kFloat32);
   for (auto kind : {solvers::LossKind::kSquaredError, solvers::LossKind::kBernoulli}) {
     solvers::LossSpec spec;
@@ -30,7 +30,7 @@ TEST(Grid, MatchesABruteForceOracle) {
     solvers::GridSearch grid(grid_settings(21, 3.0));
     auto [points, loss] = grid.best_grid_points(f);
     // The oracle: evaluate the full objective at every grid point for every image.
-    auto all = solvers::GridSearch::make_grid(2, 21, 3.0);
+    auto all = solvers::DecodedGrid::make_points(2, 21, 3.0);
     for (int64_t i = 0; i < 12; ++i) {
       auto fi = f.restrict_to(torch::tensor({i}));
       double best = 1e30;
@@ -43,13 +43,13 @@ TEST(Grid, MatchesABruteForceOracle) {
 
 TEST(Grid, FindsTheGlobalBasinThatALocalMethodMisses) {
   auto dec = test_support::tiny_decoder(2, 16, 41, torch::kFloat64);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   auto y_star = torch::tensor({{2.5, -2.0}}, torch::kFloat64);
   auto z = torch::sigmoid(engine.forward(y_star));
   solvers::Objective f(engine, {}, z);
   auto far_start = torch::tensor({{-2.5, 2.5}}, torch::kFloat64);
   auto settings = grid_settings(61, 3.5);
-  settings.gradient_tolerance = 1e-9;
+  settings.stop.gradient_tolerance = 1e-9;
   auto sol = solvers::GridSearch(settings).solve(f, far_start);
   EXPECT_LT(sol.final_loss[0].item<double>(), 1e-8);
   EXPECT_LT((sol.latents - y_star).abs().max().item<double>(), 1e-4) << sol.latents;
@@ -58,37 +58,49 @@ TEST(Grid, FindsTheGlobalBasinThatALocalMethodMisses) {
 
 TEST(Grid, RefusesLargeLatentDimensions) {
   auto dec = test_support::tiny_decoder(4, 16, 1);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   solvers::Objective f(engine, {}, torch::zeros({2, 16}));
   EXPECT_THROW(solvers::GridSearch(grid_settings(5, 1.0)).solve(f, torch::zeros({2, 4})),
                UserError);
 }
 
-// invert() shares one decoded grid across its chunks; a grid made for another objective is not
-// reused, and chunked results equal the unchunked ones.
+namespace {
+// A decoder that counts its forward passes: the grid's decoding is the only pass of a search.
+class CountingDecoder : public decoders::DenseReluDecoder {
+ public:
+  using DenseReluDecoder::DenseReluDecoder;
+  torch::Tensor forward(const torch::Tensor& y, decoders::Trace* trace) const override {
+    ++passes;
+    return DenseReluDecoder::forward(y, trace);
+  }
+  mutable int passes = 0;
+};
+}  // namespace
+
+// invert() prepares one decoded grid for all its chunks; a grid made for another objective is
+// not reused, and chunked results equal the unchunked ones.
 TEST(Grid, ChunksShareOneDecodedGrid) {
   auto dec = test_support::tiny_decoder(2, 16, 5);
-  solvers::DecoderEngine engine(dec);
+  CountingDecoder engine(dec);
   auto z = (torch::rand({10, 16}) > 0.5).to(torch::kFloat32);
   solvers::Objective f(engine, {}, z);
   auto settings = grid_settings(41, 3.0);
-  settings.refine = "quadratic";
-  settings.cache = std::make_shared<solvers::ChunkCache>();
+  settings.options.grid.refine = solvers::Refinement::parse("quadratic");
   solvers::GridSearch grid(settings);
-  grid.search(f);
-  auto first = settings.cache->grid;
-  ASSERT_TRUE(first);
+  grid.prepare(f);
+  const int decoded = engine.passes;
+  ASSERT_GT(decoded, 0);
   grid.search(f.restrict_to(torch::arange(3, 7)));
-  EXPECT_EQ(settings.cache->grid, first) << "a second chunk decoded the grid again";
+  EXPECT_EQ(engine.passes, decoded) << "a second chunk decoded the grid again";
   solvers::LossSpec bernoulli;
   bernoulli.kind = solvers::LossKind::kBernoulli;
   grid.search(solvers::Objective(engine, bernoulli, z));
-  EXPECT_NE(settings.cache->grid, first) << "a grid of another loss was reused";
+  EXPECT_GT(engine.passes, decoded) << "a grid of another loss was reused";
 
   solvers::InvertRequest request;
   request.method = "grid";
   request.settings = grid_settings(41, 3.0);
-  request.settings.refine = "quadratic";
+  request.settings.options.grid.refine = solvers::Refinement::parse("quadratic");
   request.show_progress = false;
   request.chunk_size = 10;  // one chunk
   auto start = torch::zeros({10, 2});
@@ -108,7 +120,7 @@ TEST(Grid, RefinesFromTheStartWhereItIsBetterThanTheGridsPoint) {
     torch::NoGradGuard no_grad;  // a rugged decoder: steep first layer, many small basins
     dec->layers().front()->weight.mul_(8);
   }
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   torch::manual_seed(7);
   auto z = (torch::rand({300, 16}) > 0.5).to(torch::kFloat64);
   solvers::Objective f(engine, {}, z);
@@ -134,7 +146,7 @@ TEST(Grid, RefinesFromTheStartWhereItIsBetterThanTheGridsPoint) {
 // (squared error recovers the logits from the stored sigmoids).
 TEST(Grid, SecantJacobianIsTheDecodersJacobianAtTheBestPoint) {
   auto dec = test_support::tiny_decoder(2, 16, 43, torch::kFloat64);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   // Images decoded from latents inside the box, and one beyond its edge (x > 3).
   auto y_star = torch::tensor({{0.3, -0.4}, {1.0, 0.5}, {-0.7, 0.2}, {3.6, 0.1}}, torch::kFloat64);
   auto logits = engine.forward(y_star);

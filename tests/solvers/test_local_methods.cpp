@@ -1,9 +1,12 @@
 // The local methods on decoders whose optimum is known; the safeguard; the box flag;
 // batched = alone.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "solvers/gauss_newton.h"
 #include "solvers/invert.h"
+#include "solvers/registry.h"
 #include "solvers/solver.h"
 #include "tiny_decoder.h"
 #include "util/error.h"
@@ -16,16 +19,17 @@ namespace {
 // Targets that are exactly decodings of known latents y*: the loss is 0 at y*.
 struct KnownOptimum {
   model::Mlp decoder = test_support::tiny_decoder(2, 16, 21, torch::kFloat64);
-  solvers::DecoderEngine engine{decoder};
+  decoders::DenseReluDecoder engine{decoder};
   torch::Tensor y_star = torch::tensor({{0.3, -0.4}, {1.0, 0.5}, {-0.7, 0.2}, {0.1, 0.9}},
                                        torch::kFloat64);
   torch::Tensor targets = torch::sigmoid(engine.forward(y_star));
 };
 
-SolverSettings settings_for(const std::string& method) {
-  auto s = SolverSettings::defaults_for(method);
-  s.gradient_tolerance = 1e-9;
-  s.relative_tolerance = 0;
+// The method's defaults, stopping on the gradient only, tightly.
+SolverSettings tight_settings(const std::string& method) {
+  auto s = solvers::settings_for(method);
+  s.stop.gradient_tolerance = 1e-9;
+  s.stop.relative_tolerance = 0;
   return s;
 }
 
@@ -38,9 +42,9 @@ TEST_P(LocalMethod, ConvergesToAKnownOptimum) {
   torch::manual_seed(4);
   auto start = k.y_star + 0.05 * torch::randn_like(k.y_star);
   solvers::Objective f(k.engine, {}, k.targets);
-  auto settings = settings_for(GetParam());
-  if (GetParam() == "gd") settings.learning_rate = 0.5, settings.max_iterations = 20000;
-  if (GetParam() == "adam") settings.learning_rate = 1e-3, settings.max_iterations = 5000;
+  auto settings = tight_settings(GetParam());
+  if (GetParam() == "gd") settings.options.step_size.learning_rate = 0.5, settings.stop.max_iterations = 20000;
+  if (GetParam() == "adam") settings.options.step_size.learning_rate = 1e-3, settings.stop.max_iterations = 5000;
   auto sol = solvers::make_solver(GetParam(), settings)->solve(f, start);
   const double tol = (GetParam() == "gauss-newton" || GetParam() == "lbfgs") ? 1e-5 : 2e-3;
   EXPECT_LT(sol.final_loss.max().item<double>(), tol * tol * 100) << sol.final_loss;
@@ -55,13 +59,13 @@ TEST_P(LocalMethod, ConvergesToAKnownOptimum) {
 
 TEST_P(LocalMethod, NeverReturnsWorseThanItsStart) {
   auto dec = test_support::tiny_decoder(2, 16, 5);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   auto z = (torch::rand({40, 16}) > 0.5).to(torch::kFloat32);
   auto start = 2 * torch::randn({40, 2});
   solvers::Objective f(engine, {}, z);
-  auto settings = SolverSettings::defaults_for(GetParam());
-  settings.learning_rate = 5.0;  // deliberately too large for gd/adam: they overshoot
-  settings.max_iterations = 30;
+  auto settings = solvers::settings_for(GetParam());
+  settings.options.step_size.learning_rate = 5.0;  // deliberately too large for gd/adam: they overshoot
+  settings.stop.max_iterations = 30;
   auto sol = solvers::make_solver(GetParam(), settings)->solve(f, start);
   EXPECT_TRUE((sol.final_loss <= sol.initial_loss + 1e-6).all().item<bool>());
   EXPECT_TRUE(torch::allclose(sol.final_loss, f.value(sol.latents)));
@@ -69,15 +73,15 @@ TEST_P(LocalMethod, NeverReturnsWorseThanItsStart) {
 
 TEST_P(LocalMethod, BatchedEqualsAlone) {
   auto dec = test_support::tiny_decoder(2, 16, 8, torch::kFloat64);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   // float64 and a batch of 50: every per-image quantity is computed row by row (GEMM rows do not
   // mix), so one image alone and in a batch agree to rounding, and so do their stopping decisions.
   auto z = (torch::rand({50, 16}, torch::kFloat64) > 0.5).to(torch::kFloat64);
   auto start = torch::randn({50, 2}, torch::kFloat64);
   solvers::InvertRequest req;
   req.method = GetParam();
-  req.settings = SolverSettings::defaults_for(GetParam());
-  req.settings.max_iterations = 50;
+  req.settings = solvers::settings_for(GetParam());
+  req.settings.stop.max_iterations = 50;
   req.show_progress = false;
   auto batched = solvers::invert(engine, z, start, req);
   for (int64_t i : {0, 9, 31, 49}) {
@@ -92,14 +96,14 @@ TEST_P(LocalMethod, BatchedEqualsAlone) {
 // chunk is solved with a single-threaded BLAS either way), in the same order, curves included.
 TEST_P(LocalMethod, WorkersDoNotChangeTheResults) {
   auto dec = test_support::tiny_decoder(2, 16, 9);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   auto z = (torch::rand({50, 16}) > 0.5).to(torch::kFloat32);
   auto start = torch::randn({50, 2});
   solvers::InvertRequest req;
   req.method = GetParam();
-  req.settings = SolverSettings::defaults_for(GetParam());
-  req.settings.max_iterations = 30;
-  req.settings.curve_images = {3, 20, 48};
+  req.settings = solvers::settings_for(GetParam());
+  req.settings.stop.max_iterations = 30;
+  req.curve_images = {3, 20, 48};
   req.chunk_size = 7;  // 8 chunks, the last one short
   req.show_progress = false;
   req.workers = 1;
@@ -115,8 +119,23 @@ TEST_P(LocalMethod, WorkersDoNotChangeTheResults) {
   EXPECT_TRUE(torch::allclose(one.curves, three.curves, 0, 0, /*equal_nan=*/true));
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, LocalMethod,
-                         ::testing::Values("gauss-newton", "lbfgs", "adam", "gd", "grid"));
+// Every method of the registry that stops by a rule of its own (not the thesis's fixed steps) and
+// needs nothing but the decoder: a new method is tested here by its registry row alone.
+std::vector<std::string> stopping_methods() {
+  std::vector<std::string> names;
+  for (const auto& row : solvers::method_registry()) {
+    const auto& stop = row.defaults.stop;
+    if (!row.needs_encoder && (stop.gradient_tolerance > 0 || stop.relative_tolerance > 0))
+      names.push_back(row.name);
+  }
+  return names;
+}
+INSTANTIATE_TEST_SUITE_P(Methods, LocalMethod, ::testing::ValuesIn(stopping_methods()),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 TEST(Solvers, OptimumAtInfinityIsFlagged) {
   // Small positive weights and biases: every logit grows slowly along (1, 1), and an all-ones
@@ -130,13 +149,13 @@ TEST(Solvers, OptimumAtInfinityIsFlagged) {
       layer->bias.fill_(0.1);
     }
   }
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   solvers::Objective f(engine, {}, torch::ones({1, 6}));
-  auto settings = SolverSettings::defaults_for("gauss-newton");
+  auto settings = solvers::settings_for("gauss-newton");
   settings.box_radius = 2.0;
-  settings.max_iterations = 200;
-  settings.gradient_tolerance = 0;  // the gradient fades as the sigmoid saturates: keep going
-  settings.relative_tolerance = 0;
+  settings.stop.max_iterations = 200;
+  settings.stop.gradient_tolerance = 0;  // the gradient fades as the sigmoid saturates: keep going
+  settings.stop.relative_tolerance = 0;
   auto sol = solvers::make_solver("gauss-newton", settings)->solve(f, torch::ones({1, 2}));
   EXPECT_TRUE(sol.left_box[0].item<bool>()) << sol.latents;
   EXPECT_EQ(sol.stop_reason[0].item<int64_t>(), static_cast<int64_t>(solvers::StopReason::kDiverged))
@@ -194,10 +213,10 @@ TEST(Invert, PlansChunksForTheWorkers) {
 // caller as the error it was.
 TEST(Solvers, AWorkersErrorReachesTheCaller) {
   auto dec = test_support::tiny_decoder(2, 16, 9);
-  solvers::DecoderEngine engine(dec);
+  decoders::DenseReluDecoder engine(dec);
   solvers::InvertRequest req;
   req.method = "fixed-point";  // needs the model's encoder, and none is given
-  req.settings = SolverSettings::defaults_for(req.method);
+  req.settings = solvers::settings_for(req.method);
   req.chunk_size = 4;
   req.workers = 2;
   req.show_progress = false;
@@ -221,9 +240,10 @@ TEST(Solvers, UnknownMethodListsTheKnownOnes) {
 TEST(Solvers, LossCurvesStopWithTheImage) {
   KnownOptimum k;
   solvers::Objective f(k.engine, {}, k.targets);
-  auto settings = settings_for("gauss-newton");
-  settings.curve_images = {1};
-  auto sol = solvers::make_solver("gauss-newton", settings)->solve(f, k.y_star + 0.1);
+  solvers::SolveHooks hooks;
+  hooks.curve_images = {1};
+  auto sol = solvers::make_solver("gauss-newton", tight_settings("gauss-newton"))
+                 ->solve(f, k.y_star + 0.1, hooks);
   const int64_t used = sol.iterations[1].item<int64_t>();
   ASSERT_EQ(sol.curves.size(0), 1);
   EXPECT_FALSE(std::isnan(sol.curves[0][used].item<float>()));
@@ -241,14 +261,14 @@ TEST(GaussNewton, StopsWhereItsModelPredictsNoGain) {
   torch::manual_seed(6);
   auto z = k.targets + 0.02 * torch::randn_like(k.targets);  // minima with a loss > 0
   solvers::Objective f(k.engine, {}, z);
-  auto careful = SolverSettings::defaults_for("gauss-newton");
-  careful.gradient_tolerance = 0;
-  careful.relative_tolerance = 0;
-  careful.max_iterations = 500;
+  auto careful = solvers::settings_for("gauss-newton");
+  careful.stop.gradient_tolerance = 0;
+  careful.stop.relative_tolerance = 0;
+  careful.stop.max_iterations = 500;
   auto minimum = solvers::make_solver("gauss-newton", careful)->solve(f, k.y_star);
   ASSERT_GT(minimum.final_loss.min().item<double>(), 1e-4);
-  auto settings = SolverSettings::defaults_for("gauss-newton");
-  settings.gradient_tolerance = 0;  // only the relative tolerance (1e-7) and its prediction
+  auto settings = solvers::settings_for("gauss-newton");
+  settings.stop.gradient_tolerance = 0;  // only the relative tolerance (1e-7) and its prediction
   auto again = solvers::make_solver("gauss-newton", settings)->solve(f, minimum.latents);
   EXPECT_TRUE(torch::equal(again.latents, minimum.latents)) << again.latents - minimum.latents;
   auto predicted = (again.stop_reason ==
@@ -273,21 +293,21 @@ TEST(GaussNewton, AJacobianGuessShapesTheFirstStepNotTheOptimum) {
   const auto wrong = exact * 1.5 + 0.3 * torch::randn_like(exact);
   const auto guessed = torch::tensor({true, true, false, true});
   for (bool keep_stale : {false, true}) {
-    auto one_step = settings_for("gauss-newton");
-    one_step.keep_stale_jacobian = keep_stale;
-    one_step.max_iterations = 1;
+    auto one_step = tight_settings("gauss-newton");
+    one_step.options.gauss_newton.keep_stale_jacobian = keep_stale;
+    one_step.stop.max_iterations = 1;
     solvers::GaussNewton gn(one_step);
     auto plain = gn.solve_decoded(f, decoded);
-    auto with_exact = gn.solve_decoded(f, decoded, exact, guessed);
-    auto with_wrong = gn.solve_decoded(f, decoded, wrong, guessed);
+    auto with_exact = gn.solve_guessed(f, decoded, exact, guessed);
+    auto with_wrong = gn.solve_guessed(f, decoded, wrong, guessed);
     EXPECT_TRUE(torch::allclose(with_exact.latents, plain.latents, 1e-9, 1e-12))
         << with_exact.latents - plain.latents;
     auto moved = (with_wrong.latents - plain.latents).abs().amax(1) > 1e-6;
     EXPECT_TRUE(torch::equal(moved, guessed)) << with_wrong.latents - plain.latents;
 
-    auto settings = settings_for("gauss-newton");
-    settings.keep_stale_jacobian = keep_stale;
-    auto sol = solvers::GaussNewton(settings).solve_decoded(f, decoded, wrong, guessed);
+    auto settings = tight_settings("gauss-newton");
+    settings.options.gauss_newton.keep_stale_jacobian = keep_stale;
+    auto sol = solvers::GaussNewton(settings).solve_guessed(f, decoded, wrong, guessed);
     EXPECT_LT((sol.latents - k.y_star).abs().max().item<double>(), 1e-5) << sol.latents;
     EXPECT_TRUE(sol.converged().all().item<bool>()) << sol.stop_reason;
   }

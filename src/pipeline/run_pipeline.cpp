@@ -1,0 +1,110 @@
+#include "pipeline/run_pipeline.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "model/checkpoint.h"
+#include "pipeline/encode_step.h"
+#include "pipeline/report_step.h"
+#include "pipeline/summary.h"
+#include "util/atomic_file.h"
+#include "util/config_table.h"
+#include "util/error.h"
+
+namespace preimage::pipeline {
+namespace {
+
+// Uses the checkpoint `job.model` instead of training: records it in the run.
+void use_checkpoint(run::RunFolder& run, const RunJob& job) {
+  // Architecture flags given with --model must agree with the checkpoint.
+  auto expected = job.train.vae;
+  if (job.architecture_given) {
+    const auto stored = model::VaeConfig::from_json(
+        model::read_checkpoint_record(job.model).at("architecture"));
+    expected.image_height = stored.image_height;
+    expected.image_width = stored.image_width;
+  }
+  auto vae = model::load_vae(job.model, job.architecture_given ? &expected : nullptr);
+  run.set_model({std::filesystem::absolute(job.model), vae->config().to_json(), std::nullopt});
+  run.save_manifest();
+}
+
+// Records RUN/model.pt, trained earlier with the same settings, when the manifest lost it.
+void reuse_model(run::RunFolder& run) {
+  spdlog::info("reusing {} (same architecture and training settings; --retrain to train again)",
+               (run.path() / "model.pt").string());
+  if (run.has_model() && run.model().path == "model.pt") return;
+  const auto record = model::read_checkpoint_record(run.path() / "model.pt");
+  run::TrainingRecord training;
+  training.settings = record.at("meta").at("train");
+  training.images = record.at("meta").value("train_images", "");
+  training.data = record.at("meta").value("data", "");
+  run.set_model({"model.pt", record.at("architecture"), training});
+  run.save_manifest();
+}
+
+}  // namespace
+
+std::vector<std::string> RunJob::method_list() const {
+  return methods.empty() ? std::vector<std::string>{invert.method} : methods;
+}
+
+nlohmann::json RunJob::to_json() const {
+  const auto list = method_list();
+  return {{"out", out.string()},
+          {"images", images},
+          {"data", train.data.source},
+          {"model", model.empty() ? "train" : model},
+          {"train", train.train.to_json()},
+          {"vae", train.vae.to_json()},
+          {"invert", solvers::settings_json(list.front(),
+                                            solvers::settings_for(list.front(), invert.settings))},
+          {"methods", list},
+          {"loss", solvers::loss_kind_name(invert.loss.kind)}};
+}
+
+void check_run_job(const RunJob& job) {
+  for (const auto& method : job.method_list()) {
+    InvertStep step = job.invert;
+    step.method = method;
+    step.request();  // every method's settings in range
+  }
+  require(job.train.eval_images == "none" || !job.train.eval_images.empty(),
+          "--eval-images must be a range or none");
+  const auto n_train = data::dataset_size(job.train.data);
+  data::resolve_range(data::parse_range(job.images), n_train, job.train.data.source);
+  if (job.report) require_report_tools();
+}
+
+void run_pipeline(const RunJob& job) {
+  check_run_job(job);
+  auto run = run::RunFolder::create(job.out);
+  const auto config = job.to_json();
+  util::print_config("run", config);
+  run.set_run_config(config);
+
+  if (!job.model.empty()) {
+    use_checkpoint(run, job);
+  } else if (!job.retrain && has_matching_model(run, job.train)) {
+    reuse_model(run);
+  } else {
+    train_model(run, job.train);
+  }
+
+  EncodeStep encode;
+  encode.data = job.train.data;
+  encode.images = job.images;
+  encode_images(run, encode);
+  for (const auto& method : job.method_list()) {
+    InvertStep step = job.invert;
+    step.method = method;
+    invert_run(run, step);
+  }
+  const auto summary = summarize(run);
+  util::write_file_atomic(run.path() / "summary.json", summary.dump(2) + "\n");
+  print_summary(summary);
+  if (job.analyze) analyze_and_print(run, job.analysis);
+  if (job.report) print_report_output(write_report(run, {}));
+}
+
+}  // namespace preimage::pipeline

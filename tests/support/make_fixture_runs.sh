@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Makes the run folders the test suite shares (tests/support/fixture_runs.h), once per CTest run:
+#   make_fixture_runs.sh PREIMAGE DATA_DIR OUT
+# Made in place (the second run names the first one's model by its absolute path); OUT/done is
+# written last: the tests refuse a fixture without it (half-made).
+set -euo pipefail
+preimage=$1 data=$2 out=$3
+rm -rf "$out"
+mkdir -p "$out"
+flags=(--data-dir "$data" --train-images 6000 --eval-images 200 --images 200 --epochs 2
+       --hidden-width 64 --batch-size 64 --quiet)
+"$preimage" train-classifier --out "$out/classifier.pt" --data-dir "$data" \
+  --train-images 6000 --test-images 500 --epochs 1 --quiet > "$out/classifier_output.txt"
+"$preimage" run --out "$out/run" "${flags[@]}" --curves 0 3 --classifier "$out/classifier.pt" \
+  --bonus-epochs 5 --amortized-epochs 2 --lowest 50 > "$out/run_output.txt" 2>&1 ||
+  { cat "$out/run_output.txt"; exit 1; }
+"$preimage" run --out "$out/inverted" --model "$out/run/model.pt" --data-dir "$data" \
+  --images 120 --method gauss-newton --no-analyze --no-report --quiet
+touch "$out/done"
