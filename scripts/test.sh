@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: set up (packages, MNIST), build everything, run the whole suite with CTest.
 #   scripts/test.sh                 everything
-#   scripts/test.sh -R Adafactor    only the tests whose name matches
+#   scripts/test.sh -R solvers      only the matching topics (one test executable each;
+#                                   build/tests/solvers/test_solvers --gtest_filter="Grid.*" for less)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -43,7 +43,7 @@ std::vector<std::string> known_datasets();
 // values outside [0, 1].
 Dataset load_dataset(const DataSpec& spec, ImageRange range = {});
 
-// Number of images the data set holds (reads the file's header and checks it).
+// Number of images the data set holds (loads the file, checking it as load_dataset does).
 int64_t dataset_size(const DataSpec& spec);
 
 // The thesis's binarization: pixels / 255 > 0.5 -> 1, else 0. Input uint8 or float in [0, 1].

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 // Size and font of a PNG figure. Defaults read well at 100% zoom in the HTML report.
 struct Canvas {
-  int width = 0;         // pixels; 0: the figure's own default (900, wider for side-by-side panels)
+  int width = 0;         // pixels; 0: the figure's own default (900; a scatter sizes itself to its panels)
   int height = 0;        // pixels; 0: the figure's own default (650)
   int font_points = 12;  // font size of labels and tick marks
 };

@@ -13,9 +13,9 @@ namespace preimage::solvers {
 namespace {
 constexpr int64_t kImageChunk = 2048;   // images scored against the coarse grid together
 // Images scored against the union of their windows. The union grows faster than the chunk
-// (neighbouring images in the order still differ in their second candidate): on 60,000 MNIST
-// images the fine stage took 3.5 s with 256 in row order, 2.0 s with 64 in Z-order (each image
-// scored against about 1500 grid points for the 162 of its own windows).
+// (neighbouring images in the order still differ in their second candidate): small chunks in
+// Z-order scored each image against far fewer grid points than larger ones in row order
+// (docs/PERFORMANCE.md).
 constexpr int64_t kWindowChunk = 64;
 constexpr double kMaxGridBytes = 2e9;   // decoded grid larger than this: refuse, hint a smaller n
 

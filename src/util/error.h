@@ -16,7 +16,7 @@ class UserError : public std::runtime_error {
   std::string hint_;
 };
 
-// Throws UserError naming `path` when `condition` is false.
+// Throws UserError(what, hint) when `condition` is false (`what` names the file or the value).
 void require(bool condition, const std::string& what, const std::string& hint = "");
 
 }  // namespace preimage

@@ -1,7 +1,6 @@
 #pragma once
-// Denormal (subnormal) floats: arithmetic on them takes a slow path in the CPU (on the machine
-// here, VAE training epochs became 2.5 times slower as the weights' updates shrank into the
-// denormal range). Flush-to-zero (results) and denormals-are-zero (inputs) trade that range,
+// Denormal (subnormal) floats: arithmetic on them takes a slow path in many CPUs (VAE training
+// epochs slowed as the weights' updates shrank into the denormal range: docs/PERFORMANCE.md). Flush-to-zero (results) and denormals-are-zero (inputs) trade that range,
 // below 1.2e-38 in float32, for full speed. The modes live in each thread's control register
 // (x86: MXCSR): a thread inherits them from the thread that creates it, so they are set once
 // before any thread starts, and OpenBLAS's pool, made when the library loads, is made anew.

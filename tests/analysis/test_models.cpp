@@ -22,14 +22,6 @@ int64_t parameter_count(torch::nn::Module& m) {
   for (const auto& p : m.parameters()) n += p.numel();
   return n;
 }
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
-}
 }  // namespace
 
 TEST(Classifier, ArchitectureShapes) {
@@ -59,17 +51,17 @@ TEST(Classifier, CheckpointRoundTripAndMismatch) {
   vc.hidden_width = 8;
   model::Vae vae(vc);
   model::save_checkpoint(*vae, vc.to_json(), {}, dir / "vae.pt");
-  const auto msg = error_of([&] { model::load_classifier(dir / "vae.pt"); });
+  const auto msg = test_support::user_error_of([&] { model::load_classifier(dir / "vae.pt"); });
   EXPECT_TRUE(contains(msg, "not the classifier")) << msg;
   EXPECT_TRUE(contains(msg, "vae.pt")) << msg;
 
   // A classifier of another image size loaded as the 28x28 one.
   model::Classifier small(model::ClassifierConfig{20, 20, 10});
   model::save_checkpoint(*small, small->config().to_json(), {}, dir / "small.pt");
-  const auto msg2 = error_of([&] { model::load_checkpoint(*net, net->config().to_json(), dir / "small.pt"); });
+  const auto msg2 = test_support::user_error_of([&] { model::load_checkpoint(*net, net->config().to_json(), dir / "small.pt"); });
   EXPECT_TRUE(contains(msg2, "small.pt") && contains(msg2, "expected")) << msg2;
 
-  const auto msg3 = error_of([&] { model::load_classifier(dir / "missing.pt"); });
+  const auto msg3 = test_support::user_error_of([&] { model::load_classifier(dir / "missing.pt"); });
   EXPECT_TRUE(contains(msg3, "missing.pt")) << msg3;
 }
 
@@ -95,7 +87,7 @@ TEST(Classifier, LearnsFromAFewThousandImages) {
 TEST(Classifier, MissingCheckpointWithoutTrainingIsAnError) {
   analysis::ClassifierJob job;
   job.out = test_support::fresh_dir("classifier_missing") / "none.pt";
-  const auto msg = error_of([&] { analysis::load_or_train_classifier(job, false, "mnist"); });
+  const auto msg = test_support::user_error_of([&] { analysis::load_or_train_classifier(job, false, "mnist"); });
   EXPECT_TRUE(contains(msg, "none.pt") && contains(msg, "does not exist")) << msg;
 }
 

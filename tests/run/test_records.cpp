@@ -15,18 +15,7 @@ using namespace preimage;
 using nlohmann::json;
 using test_support::contains;
 
-namespace {
-// The message of the UserError `f` throws ("" if none).
-template <typename F>
-std::string user_error(F f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
+using test_support::user_error_of;
 
 TEST(Records, ImagesRoundTrip) {
   run::ImagesRecord r;
@@ -96,7 +85,7 @@ TEST(Records, AShardIndexOutsideItsCountIsRefused) {
        std::vector<std::pair<int64_t, int64_t>>{{2, 2}, {100, 2}, {1000000000, 2}, {-100000000, 2},
                                                 {0, 0}}) {
     const json j = {{"index", index}, {"count", count}, {"parent", "/p"}, {"parent_range", {0, 10}}};
-    const auto message = user_error([&] { run::shard_from_json(j, "part/manifest.json"); });
+    const auto message = user_error_of([&] { run::shard_from_json(j, "part/manifest.json"); });
     EXPECT_TRUE(contains(message, "part/manifest.json")) << index << "/" << count << ": " << message;
     EXPECT_TRUE(contains(message, "0 <= k < n")) << message;
   }
@@ -107,33 +96,33 @@ TEST(Records, AShardIndexOutsideItsCountIsRefused) {
 TEST(Records, MalformedValuesNameTheManifestAndTheKey) {
   json images = run::to_json(run::ImagesRecord{});
   images["range"] = "0:10";
-  auto message = user_error([&] { run::images_from_json(images, "RUN/manifest.json, 'images'"); });
+  auto message = user_error_of([&] { run::images_from_json(images, "RUN/manifest.json, 'images'"); });
   EXPECT_TRUE(contains(message, "RUN/manifest.json") && contains(message, "'range'")) << message;
   images["range"] = json::array({5, 2});  // inverted
-  message = user_error([&] { run::images_from_json(images, "M"); });
+  message = user_error_of([&] { run::images_from_json(images, "M"); });
   EXPECT_TRUE(contains(message, "not a range")) << message;
   images.erase("source");
-  message = user_error([&] { run::images_from_json(images, "M"); });
+  message = user_error_of([&] { run::images_from_json(images, "M"); });
   EXPECT_TRUE(contains(message, "no 'source'")) << message;
-  message = user_error([&] { run::model_from_json({{"path", 7}}, "M"); });
+  message = user_error_of([&] { run::model_from_json({{"path", 7}}, "M"); });
   EXPECT_TRUE(contains(message, "'path'")) << message;
-  message = user_error([&] { run::method_from_json("gd", {{"curve_images", "x"}}, "M"); });
+  message = user_error_of([&] { run::method_from_json("gd", {{"curve_images", "x"}}, "M"); });
   EXPECT_TRUE(contains(message, "'curve_images'")) << message;
 }
 
 TEST(Records, ARunFolderWithABrokenManifestSaysSo) {
   const auto dir = test_support::fresh_dir("records_manifest");
   util::write_file_atomic(dir / "manifest.json", "[1, 2]");
-  auto message = user_error([&] { run::RunFolder::open(dir); });
+  auto message = user_error_of([&] { run::RunFolder::open(dir); });
   EXPECT_TRUE(contains(message, "manifest.json") && contains(message, "JSON object")) << message;
   util::write_file_atomic(dir / "manifest.json", "{\"method_order\": 3}");
   auto run = run::RunFolder::open(dir);
-  message = user_error([&] { run.methods(); });
+  message = user_error_of([&] { run.methods(); });
   EXPECT_TRUE(contains(message, "method_order")) << message;
-  message = user_error([&] { run.model(); });
+  message = user_error_of([&] { run.model(); });
   EXPECT_TRUE(contains(message, "records no model")) << message;
-  message = user_error([&] { run.images(); });
+  message = user_error_of([&] { run.images(); });
   EXPECT_TRUE(contains(message, "records no images")) << message;
-  message = user_error([&] { run.method("grid"); });
+  message = user_error_of([&] { run.method("grid"); });
   EXPECT_TRUE(contains(message, "no inversion by grid")) << message;
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "util/error.h"
+
 namespace preimage::test_support {
 
 namespace detail {
@@ -47,6 +49,17 @@ inline std::filesystem::path fresh_dir(const std::string& name) {
   std::filesystem::create_directories(d);
   detail::scratch_folders().add(d);
   return d;
+}
+
+// The message of the UserError `f` throws ("" when it throws none).
+template <typename F>
+std::string user_error_of(F f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 // True if `text` contains `part`.
