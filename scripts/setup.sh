@@ -18,6 +18,9 @@ packages=(
   chromium                              # browser test of report.html
   python3-scipy python3-numpy           # golden values for the statistics tests
   dataset-fashion-mnist                 # a second data set (gzipped IDX)
+  libhdf5-dev                           # Keras-layout weight files (.h5, .weights.h5)
+  libzip-dev                            # .npz archives of weights and images
+  libssl-dev                            # SHA-256 of imported model files in the run manifest
 )
 
 missing=()

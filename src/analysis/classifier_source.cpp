@@ -30,7 +30,7 @@ nlohmann::json train_and_save_classifier(const ClassifierJob& job) {
   data::DataSpec train_spec = job.data, test_spec = job.data;
   train_spec.split = "train";
   test_spec.split = "test";
-  train_spec.binarize = test_spec.binarize = true;  // it judges binarized decoded images
+  train_spec.binarize = test_spec.binarize = 0.5;  // it judges binarized decoded images
   const auto train_set = data::load_dataset(train_spec, data::parse_range(job.train_images));
   const auto test_set = data::load_dataset(test_spec, data::parse_range(job.test_images));
   spdlog::info("training the classifier on {} binarized images of {} ({} epochs, batch {})",

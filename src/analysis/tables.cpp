@@ -180,7 +180,9 @@ void ranked_tables(report::Document& doc, const Json& a) {
 
 void success_tables(report::Document& doc, const Json& a) {
   if (!a.contains("success_rate")) {
-    doc.paragraph("The analysis holds no success rates.");
+    const auto why = a.contains("left_out") ? a["left_out"].value("success_rate", "") : "";
+    doc.paragraph(why.empty() ? "The analysis holds no success rates."
+                              : "No success rates: " + why + ".");
     return;
   }
   with_fallback(doc, a, "success_rate", "Success rates", [&] {
@@ -287,7 +289,9 @@ void normality_tables(report::Document& doc, const Json& a) {
 
 void bonus_tables(report::Document& doc, const Json& a) {
   if (!a.contains("bonus") || a["bonus"].is_null()) {
-    doc.paragraph("The analysis holds no bonus model (too few images, or disabled).");
+    const auto why = a.contains("left_out") ? a["left_out"].value("bonus", "") : "";
+    doc.paragraph(why.empty() ? "The analysis holds no bonus model (too few images, or disabled)."
+                              : "No bonus model: " + why + ".");
     return;
   }
   with_fallback(doc, a, "bonus", "Bonus models", [&] {

@@ -11,6 +11,7 @@ namespace preimage::cli {
 
 void add_bench_command(CLI::App& app) {
   auto cfg = std::make_shared<pipeline::BenchConfig>();
+  auto data = std::make_shared<DataFlags>();
   auto* cmd = app.add_subcommand(
       "bench", "Throughput of inversion and training, as fractions of the GEMM rate");
   cmd->add_option("--model", cfg->model, "VAE checkpoint (default: a fresh thesis VAE)");
@@ -27,8 +28,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--train-images", cfg->train_images, "Images of the timed training pass")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  add_data_options(*cmd, cfg->data);
-  cmd->callback([cfg] {
+  add_data_options(*cmd, cfg->data, *data);
+  cmd->callback([cfg, data] {
+    finish_data_options(cfg->data, *data);
     std::printf("| Benchmark | Figure |\n|---|---|\n");
     pipeline::run_benchmarks(*cfg, [](const std::string& name, const std::string& value) {
       std::printf("| %s | %s |\n", name.c_str(), value.c_str());

@@ -16,6 +16,8 @@ void add_bench_solvers_command(CLI::App& app) {
   struct Config {
     pipeline::SolverBenchmarkConfig bench;
     std::string run;
+    DataFlags data;
+    ModelFlags model;
   };
   auto cfg = std::make_shared<Config>();
   auto* cmd = app.add_subcommand(
@@ -52,7 +54,14 @@ void add_bench_solvers_command(CLI::App& app) {
       ->capture_default_str();
   add_chunk_option(*cmd, cfg->bench.chunk_size);
   add_workers_option(*cmd, cfg->bench.workers);
+  add_model_options(*cmd, cfg->bench.model, cfg->model);
+  cmd->add_option("--compare-decoder", cfg->bench.compare.decoder,
+                  "The run's model in another form, a TorchScript file (e.g. its decoder exported "
+                  "from PyTorch): each method runs through it too; the table gives the ratio of "
+                  "wall times and the share of images with the same final loss");
   cmd->callback([cfg] {
+    finish_model_options(cfg->bench.model, cfg->model, cfg->data);
+    cfg->bench.compare.device = cfg->bench.model.device;
     auto run = run::RunFolder::open(cfg->run);
     pipeline::print_solver_benchmark(pipeline::benchmark_solvers(run, cfg->bench));
   });

@@ -12,6 +12,8 @@ void add_complete_command(CLI::App& app) {
   struct Config {
     pipeline::CompleteStep step;
     std::string run;
+    DataFlags data;
+    ModelFlags model;
   };
   auto cfg = std::make_shared<Config>();
   auto* cmd = app.add_subcommand(
@@ -19,7 +21,8 @@ void add_complete_command(CLI::App& app) {
   cmd->add_option("run", cfg->run, "Run folder whose model (and, without --data, images) to use")
       ->required();
   cmd->add_option("--out", cfg->step.out, "Output folder (default: RUN/completion)");
-  add_data_options(*cmd, cfg->step.data);
+  add_data_options(*cmd, cfg->step.data, cfg->data);
+  add_model_options(*cmd, cfg->step.model, cfg->model);
   cmd->add_option("--images", cfg->step.images,
                   "Images: N (first N), A:B, or all (default: the run's first 8)");
   cmd->add_option("--rect", cfg->step.rect,
@@ -34,6 +37,8 @@ void add_complete_command(CLI::App& app) {
       ->capture_default_str();
   add_loss_options(*cmd, cfg->step.loss);
   cmd->callback([cfg, cmd] {
+    finish_data_options(cfg->step.data, cfg->data);
+    finish_model_options(cfg->step.model, cfg->model, cfg->data);
     auto run = run::RunFolder::open(cfg->run);
     const auto step = pipeline::completion_of_run(run, cfg->step, cmd->count("--data") > 0,
                                                   cmd->count("--images") > 0);

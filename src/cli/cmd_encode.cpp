@@ -11,16 +11,27 @@ void add_encode_command(CLI::App& app) {
   struct Config {
     pipeline::EncodeStep step;
     std::string run;
+    DataFlags data;
+    ModelFlags model;
   };
   auto cfg = std::make_shared<Config>();
-  auto* cmd = app.add_subcommand("encode", "Encode images with the run's model: latents/MT.npy");
-  cmd->add_option("run", cfg->run, "Run folder holding model.pt")->required();
-  add_data_options(*cmd, cfg->step.data);
+  auto* cmd = app.add_subcommand(
+      "encode", "Record the run's images and encode them with its model's encoder: "
+                "latents/MT.npy");
+  cmd->add_option("run", cfg->run,
+                  "Run folder holding a model (or a new one, with --decoder or --weights)")
+      ->required();
+  add_data_options(*cmd, cfg->step.data, cfg->data);
+  add_model_options(*cmd, cfg->step.model, cfg->model);
   cmd->add_option("--images", cfg->step.images, "Images: N (first N), A:B, or all")
       ->capture_default_str();
   cmd->add_option("--shard", cfg->step.shard, "Only part k of n of the range: k/n");
   cmd->callback([cfg] {
-    auto run = run::RunFolder::open(cfg->run);
+    finish_data_options(cfg->step.data, cfg->data);
+    finish_model_options(cfg->step.model, cfg->model, cfg->data);
+    // With a model given, the run folder may be new: encode records the model in it.
+    auto run = cfg->step.model.empty() ? run::RunFolder::open(cfg->run)
+                                       : run::RunFolder::create(cfg->run);
     pipeline::encode_images(run, cfg->step);
   });
 }

@@ -18,16 +18,20 @@ void add_invert_command(CLI::App& app) {
     std::string run;
     std::string shard;  // "k/n": only the k-th of n parts of the run's images
     std::string out;    // with --shard: the part's own run folder
+    DataFlags data;     // only --image-shape matters: a model's flat output
+    ModelFlags model;
   };
   auto cfg = std::make_shared<Config>();
   auto* cmd = app.add_subcommand("invert", "Invert the decoder for the run's images");
   cmd->add_option("run", cfg->run, "Run folder (after train and encode)")->required();
   add_invert_options(*cmd, cfg->step);
+  add_model_options(*cmd, cfg->step.model, cfg->model);
   cmd->add_option("--shard", cfg->shard,
                   "Only the k-th of n parts of the run's images: k/n (with --out; join the parts "
                   "with preimage merge)");
   cmd->add_option("--out", cfg->out, "With --shard: the part's own run folder (created)");
   cmd->callback([cfg] {
+    finish_model_options(cfg->step.model, cfg->model, cfg->data);
     cfg->step.request();  // the settings checked before anything is opened
     auto run = run::RunFolder::open(cfg->run);
     if (cfg->shard.empty()) {

@@ -15,11 +15,12 @@ void add_train_command(CLI::App& app) {
     std::string preset = "fast";
     train::TrainOverrides given;
     uint64_t seed = 0;
+    DataFlags data;
   };
   auto cfg = std::make_shared<Config>();
   auto* cmd = app.add_subcommand("train", "Train the VAE and save it as RUN/model.pt");
   cmd->add_option("--out", cfg->out, "Run folder (created if needed)")->capture_default_str();
-  add_data_options(*cmd, cfg->step.data);
+  add_data_options(*cmd, cfg->step.data, cfg->data);
   add_vae_options(*cmd, cfg->step.vae);
   add_train_options(*cmd, cfg->preset, cfg->given);
   cmd->add_option("--train-images", cfg->step.train_images, "Range of training images")
@@ -29,6 +30,7 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", cfg->seed, "Seed of all randomness")->capture_default_str();
   cmd->callback([cfg] {
+    finish_data_options(cfg->step.data, cfg->data);
     cfg->step.train = train::train_config(cfg->preset, cfg->given, cfg->seed);
     auto run = run::RunFolder::create(cfg->out);
     util::print_config("train", {{"out", cfg->out},

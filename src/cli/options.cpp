@@ -9,6 +9,7 @@
 
 #include "solvers/loss.h"
 #include "solvers/registry.h"
+#include "util/error.h"
 
 namespace preimage::cli {
 namespace {
@@ -31,16 +32,64 @@ std::string defaults_of(Get get, std::optional<solvers::OptionGroup> group = std
 
 }  // namespace
 
-void add_data_options(CLI::App& cmd, data::DataSpec& spec) {
+void add_data_options(CLI::App& cmd, data::DataSpec& spec, DataFlags& flags) {
   cmd.add_option("--data", spec.source,
-                 "Images: mnist, fashion-mnist, or the path of an IDX or .npy images file")
+                 "Images: mnist, fashion-mnist, or the path of an IDX or .npy images file "
+                 "((N, H, W), (N, C, H, W) or flat (N, P) with --image-shape)")
       ->capture_default_str();
+  cmd.add_option("--binarize", flags.binarize,
+                 "Pixels above this threshold become 1, the others 0 (the thesis: 0.5); none: "
+                 "keep the grey levels")
+      ->capture_default_str();
+  cmd.add_option("--image-shape", flags.image_shape,
+                 "H,W or C,H,W of flat images (a (N, P) .npy) and of a model's flat output "
+                 "(default: square, one channel)");
   cmd.add_option("--split", spec.split, "Split of a named data set")
       ->check(CLI::IsMember({"train", "test"}))
       ->capture_default_str();
   cmd.add_option("--labels", spec.labels_path, "Labels file (IDX or .npy) for a custom --data");
   cmd.add_option("--data-dir", spec.data_dir,
                  "Folder holding mnist/ and fashion-mnist/ (default: the one scripts/setup.sh fills)");
+}
+
+void finish_data_options(data::DataSpec& spec, const DataFlags& flags) {
+  spec.binarize = data::parse_binarize(flags.binarize);
+  if (!flags.image_shape.empty()) spec.image_shape = data::parse_image_shape(flags.image_shape);
+}
+
+void add_model_options(CLI::App& cmd, decoders::ModelSource& source, ModelFlags& flags) {
+  cmd.add_option("--decoder", source.decoder,
+                 "Your own decoder: a TorchScript file (torch.jit.save) whose forward maps "
+                 "latents (B, L) to (B, P) or (B, C, H, W)");
+  cmd.add_option("--encoder", source.encoder,
+                 "Its encoder (optional, TorchScript): images to the mean, (mean, logvar), or "
+                 "(B, 2L)");
+  cmd.add_option("--decoder-output", flags.output, "What --decoder returns")
+      ->check(CLI::IsMember({"logits", "probabilities"}))
+      ->capture_default_str();
+  cmd.add_option("--weights", source.weights,
+                 "Your own dense ReLU model by its matrices: .npz, a folder of .npy, or Keras's "
+                 ".h5 / .weights.h5 (the thesis's CVAE)");
+  cmd.add_option("--weights-layout", flags.layout,
+                 "--weights' matrices: pytorch (out, in), keras (in, out), or auto (by shape)")
+      ->check(CLI::IsMember({"auto", "pytorch", "keras"}))
+      ->capture_default_str();
+  add_device_option(cmd, source.device);
+}
+
+void add_device_option(CLI::App& cmd, std::string& device) {
+  cmd.add_option("--device", device, "Where decoding and the solvers run: cpu, cuda, cuda:N")
+      ->capture_default_str();
+}
+
+void finish_model_options(decoders::ModelSource& source, const ModelFlags& flags,
+                          const DataFlags& data) {
+  source.output = decoders::parse_decoder_output(flags.output);
+  source.layout = decoders::parse_weights_layout(flags.layout);
+  if (!data.image_shape.empty()) source.image_shape = data::parse_image_shape(data.image_shape);
+  if (!source.encoder.empty())
+    require(!source.decoder.empty(), "--encoder goes with --decoder (TorchScript)",
+            "a --weights file holds its encoder's layers itself");
 }
 
 void add_vae_options(CLI::App& cmd, model::VaeConfig& vae) {
@@ -151,16 +200,19 @@ void add_loss_options(CLI::App& cmd, solvers::LossSpec& loss) {
       ->capture_default_str();
 }
 
-void add_invert_options(CLI::App& cmd, pipeline::InvertStep& step) {
+void add_invert_options(CLI::App& cmd, pipeline::InvertStep& step, bool with_seed) {
   add_method_option(cmd, step.method);
   add_method_settings(cmd, step.settings);
   add_loss_options(cmd, step.loss);
   add_chunk_option(cmd, step.chunk_size);
   add_workers_option(cmd, step.workers);
   cmd.add_option("--start", step.start,
-                 "Start point: encoder (MT), prior (the origin), grid (best grid point), or a "
-                 "stored latent space")
+                 "Start point: encoder (MT), prior (the origin), grid (best grid point), "
+                 "random:K (the best of K draws from the prior, per image), or a stored latent "
+                 "space")
       ->capture_default_str();
+  if (with_seed)
+    cmd.add_option("--seed", step.seed, "Seed of random:K starts")->capture_default_str();
   cmd.add_option("--curves", step.curve_images,
                  "Positions (in the run) of images whose loss curves are recorded");
 }

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cctype>
+#include <cmath>
+
 #include "data/idx.h"
 #include "data/tensor_io.h"
 #include "util/build_config.h"
@@ -18,10 +21,52 @@ fs::path default_data_dir() {
 
 std::vector<std::string> known_datasets() { return {"mnist", "fashion-mnist"}; }
 
-torch::Tensor binarize(const torch::Tensor& images) {
+torch::Tensor binarize(const torch::Tensor& images, double threshold) {
   auto x = images.scalar_type() == torch::kUInt8 ? images.to(torch::kFloat32) / 255.0
                                                  : images.to(torch::kFloat32);
-  return (x > 0.5).to(torch::kFloat32);
+  return (x > threshold).to(torch::kFloat32);
+}
+
+std::optional<double> parse_binarize(const std::string& text) {
+  if (text == "none") return std::nullopt;
+  double t = -1;
+  try {
+    size_t used = 0;
+    t = std::stod(text, &used);
+    if (used != text.size()) t = -1;
+  } catch (const std::exception&) {
+  }
+  require(t >= 0 && t < 1, fmt::format("--binarize '{}' is neither none nor a threshold in [0, 1)",
+                                       text),
+          "use 0.5 (the thesis) or none (keep the grey levels)");
+  return t;
+}
+
+std::string binarize_name(const std::optional<double>& threshold) {
+  return threshold ? fmt::format("{:g}", *threshold) : "none";
+}
+
+std::vector<int64_t> parse_image_shape(const std::string& text) {
+  std::vector<int64_t> shape;
+  std::string current;
+  const auto fail = [&] {
+    throw UserError(fmt::format("cannot read image shape '{}'", text),
+                    "use H,W or C,H,W, e.g. 28,28 or 3,32,32");
+  };
+  for (char c : text + ",") {
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      current += c;
+    } else if (c == ',' || c == 'x') {
+      if (current.empty() || current.size() > 9) fail();
+      shape.push_back(std::stoll(current));
+      if (shape.back() <= 0) fail();
+      current.clear();
+    } else {
+      fail();
+    }
+  }
+  if (shape.size() != 2 && shape.size() != 3) fail();
+  return shape;
 }
 
 void check_pixels(const torch::Tensor& images, const std::string& what) {
@@ -85,14 +130,26 @@ Dataset load_dataset(const DataSpec& spec, ImageRange range) {
   if (files.images.extension() == ".npy") {
     raw = read_npy_tensor(files.images);
     if (raw.dim() == 2) {
-      const auto side = static_cast<int64_t>(std::lround(std::sqrt(raw.size(1))));
-      require(side * side == raw.size(1),
-              fmt::format("'{}' has images of {} pixels, expected a square (e.g. 784 = 28x28) "
-                          "or a 3-D array (N, H, W)", files.images.string(), raw.size(1)));
-      raw = raw.view({raw.size(0), side, side});
+      std::vector<int64_t> shape = spec.image_shape;
+      if (shape.empty()) {
+        const auto side = static_cast<int64_t>(std::lround(std::sqrt(raw.size(1))));
+        require(side * side == raw.size(1),
+                fmt::format("'{}' has flat images of {} pixels, not a square (e.g. 784 = 28x28)",
+                            files.images.string(), raw.size(1)),
+                "give their shape: --image-shape H,W or C,H,W");
+        shape = {side, side};
+      }
+      int64_t p = 1;
+      for (int64_t d : shape) p *= d;
+      require(p == raw.size(1),
+              fmt::format("'{}' has flat images of {} pixels; --image-shape {} makes {}",
+                          files.images.string(), raw.size(1), fmt::join(shape, ","), p));
+      shape.insert(shape.begin(), raw.size(0));
+      raw = raw.view(shape);
     }
-    require(raw.dim() == 3, fmt::format("'{}' has {} dimensions, expected (N, H, W) or (N, H*W)",
-                                        files.images.string(), raw.dim()));
+    require(raw.dim() == 3 || raw.dim() == 4,
+            fmt::format("'{}' has {} dimensions, expected (N, H, W), (N, C, H, W) or (N, P)",
+                        files.images.string(), raw.dim()));
     if (raw.scalar_type() != torch::kUInt8) {
       raw = raw.to(torch::kFloat32);
       check_pixels(raw, fmt::format("'{}'", files.images.string()));
@@ -114,10 +171,11 @@ Dataset load_dataset(const DataSpec& spec, ImageRange range) {
 
   range = resolve_range(range, available, fmt::format("'{}'", files.images.string()));
   auto slice = raw.slice(0, range.begin, range.end);
-  ds.height = raw.size(1);
-  ds.width = raw.size(2);
-  auto images = slice.reshape({range.size(), ds.height * ds.width});
-  ds.images = spec.binarize ? binarize(images)
+  if (raw.dim() == 4) ds.channels = raw.size(1);
+  ds.height = raw.size(raw.dim() - 2);
+  ds.width = raw.size(raw.dim() - 1);
+  auto images = slice.reshape({range.size(), ds.pixels()});
+  ds.images = spec.binarize ? binarize(images, *spec.binarize)
                             : (images.scalar_type() == torch::kUInt8
                                    ? images.to(torch::kFloat32) / 255.0
                                    : images.to(torch::kFloat32))

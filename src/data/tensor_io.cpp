@@ -1,5 +1,7 @@
 #include "data/tensor_io.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "util/error.h"
@@ -40,11 +42,23 @@ void write_npy_tensor(const std::filesystem::path& path, const torch::Tensor& te
   util::write_npy(path, npy_type(t.scalar_type()), shape, t.data_ptr());
 }
 
-torch::Tensor read_npy_tensor(const std::filesystem::path& path) {
-  util::NpyArray array = util::read_npy(path);
-  auto t = torch::empty(array.shape, torch_type(array.type));
+torch::Tensor tensor_of(const util::NpyArray& array) {
+  if (!array.fortran_order) {
+    auto t = torch::empty(array.shape, torch_type(array.type));
+    std::memcpy(t.data_ptr(), array.bytes.data(), array.bytes.size());
+    return t;
+  }
+  // Fortran order: the C-ordered array of the reversed shape, transposed back.
+  std::vector<int64_t> reversed(array.shape.rbegin(), array.shape.rend());
+  auto t = torch::empty(reversed, torch_type(array.type));
   std::memcpy(t.data_ptr(), array.bytes.data(), array.bytes.size());
-  return t;
+  std::vector<int64_t> order;
+  for (int64_t d = static_cast<int64_t>(reversed.size()) - 1; d >= 0; --d) order.push_back(d);
+  return t.permute(order).contiguous();
+}
+
+torch::Tensor read_npy_tensor(const std::filesystem::path& path) {
+  return tensor_of(util::read_npy(path));
 }
 
 }  // namespace preimage::data

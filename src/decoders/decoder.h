@@ -2,8 +2,9 @@
 // What the solvers ask of a generative model's decoder D: decode a batch of latents into logits,
 // and differentiate with respect to the latents only (the weights stay fixed). A decoder that is
 // piecewise linear (ReLU) can say more: its activation pattern, which tells where its Jacobian
-// is the same. Implementations: the dense ReLU engine (dense_relu.h, the fast path); the encoder
-// beside it is optional (fixed-point needs one).
+// is the same. Implementations: the dense ReLU engine (dense_relu.h, the fast path) and any
+// LibTorch module differentiated by autograd (torch_module.h); the encoder beside it is optional
+// (fixed-point needs one).
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ namespace preimage::decoders {
 // its hidden activations). Rows can be selected and merged like the points they belong to.
 struct Trace {
   std::vector<torch::Tensor> rows;  // (B, ...) each
+  // An autograd decoder's graph of the whole batch: its latents (a leaf) and its logits. Kept
+  // while the trace is the forward pass's own; a selection or a merge drops it (the decoder then
+  // rebuilds it from the rows when asked for a derivative).
+  torch::Tensor graph_input, graph_output;
   Trace select(const torch::Tensor& index) const;  // the rows `index` (int64) only
   // Row b from `a` where take_a[b], else from `b` (same batch size, same decoder).
   static Trace where(const torch::Tensor& take_a, const Trace& a, const Trace& b);

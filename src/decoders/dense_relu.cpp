@@ -83,7 +83,8 @@ torch::Tensor DenseReluDecoder::jacobian(const Trace& trace) const {
 torch::Tensor DenseReluDecoder::activation_pattern(const Trace& trace) const {
   std::vector<torch::Tensor> masks;
   for (size_t i = 1; i < trace.rows.size(); ++i) masks.push_back(trace.rows[i] > 0);
-  if (masks.empty()) return torch::zeros({trace.rows.front().size(0), 0}, torch::kBool);
+  if (masks.empty())
+    return torch::zeros({trace.rows.front().size(0), 0}, trace.rows.front().options().dtype(torch::kBool));
   return torch::cat(masks, 1);
 }
 

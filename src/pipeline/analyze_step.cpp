@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -113,16 +114,23 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
   const int64_t n = labels.size(0);
   require(n >= 1, fmt::format("run '{}' has no images (labels.npy is empty)", dir.string()));
   require_rows(indices, n, "indices.npy", dir);
+  const auto model = open_run_model(run);
   std::vector<Space> spaces;
-  spaces.push_back({"MT", "encoder", "latents/MT.npy", run.read_latents("MT"), {}, {}});
-  require_rows(spaces[0].latents, n, "latents/MT.npy", dir);
+  // MT exists where the model has an encoder; without one, the methods' spaces stand alone
+  // (and what compares with MT, the bonus models and the vector analysis, is left out).
+  const bool has_mt = model.has_encoder();
+  if (has_mt) {
+    spaces.push_back({"MT", "encoder", "latents/MT.npy", run.read_latents("MT"), {}, {}});
+    require_rows(spaces[0].latents, n, "latents/MT.npy", dir);
+  }
   for (const auto& m : methods) {
     Space s{m, "method", "latents/" + m + ".npy", run.read_latents(m), {}, {}};
     require_rows(s.latents, n, s.file, dir);
-    require(s.latents.sizes() == spaces[0].latents.sizes(),
-            fmt::format("'{}' has shape {}, MT {}", (dir / s.file).string(),
-                        fmt::join(s.latents.sizes(), "x"),
-                        fmt::join(spaces[0].latents.sizes(), "x")));
+    if (!spaces.empty())
+      require(s.latents.sizes() == spaces.front().latents.sizes(),
+              fmt::format("'{}' has shape {}, {} {}", (dir / s.file).string(),
+                          fmt::join(s.latents.sizes(), "x"), spaces.front().name,
+                          fmt::join(spaces.front().latents.sizes(), "x")));
     s.loss = run.read_method_array(m, "final").to(torch::kFloat64);
     s.delta = run.read_method_array(m, "delta").to(torch::kFloat64);
     require_rows(s.loss, n, "losses/" + m + "_final.npy", dir);
@@ -133,7 +141,6 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
   require(std::find(methods.begin(), methods.end(), bonus_method) != methods.end(),
           fmt::format("--bonus-method '{}' did not run on '{}'", bonus_method, dir.string()),
           fmt::format("use one of: {}", fmt::join(methods, ", ")));
-  const auto model = open_run_model(run);
   const auto& decoder = *model.decoder;
   const auto dataset = run.load_images();
   require_model_fits(model, dataset, "the run's images");
@@ -142,28 +149,46 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
   const std::string loss_name = cfg.loss.empty() ? run.method(methods.front()).loss() : cfg.loss;
   const auto loss_kind = solvers::parse_loss_kind(loss_name);
 
-  ClassifierJob job = cfg.classifier_job;
-  job.out = cfg.classifier.empty() ? default_classifier_path(dir) : fs::path(cfg.classifier);
-  const auto images_record = run.images();
-  job.data.source = images_record.spec.source;
-  job.data.data_dir = images_record.spec.data_dir;
-  auto classifier = load_or_train_classifier(job, cfg.train_classifier, job.data.source);
+  // The thesis's classifier judges 28 x 28 one-channel images of ten labelled classes.
+  const bool labelled = (labels >= 0).logical_and(labels <= 9).all().item<bool>();
+  std::string no_classifier;
+  if (dataset.channels != 1 || dataset.height != 28 || dataset.width != 28)
+    no_classifier = fmt::format("the classifier (the thesis's CNN) takes 28 x 28 one-channel "
+                                "images; these are {}x{}x{}",
+                                dataset.channels, dataset.height, dataset.width);
+  else if (!labelled)
+    no_classifier = "the images have no labels (or labels outside 0..9): there is no class to "
+                    "compare";
+  std::optional<LoadedClassifier> classifier;
+  if (no_classifier.empty()) {
+    ClassifierJob job = cfg.classifier_job;
+    job.out = cfg.classifier.empty() ? default_classifier_path(dir) : fs::path(cfg.classifier);
+    const auto images_record = run.images();
+    job.data.source = images_record.spec.source;
+    job.data.data_dir = images_record.spec.data_dir;
+    classifier = load_or_train_classifier(job, cfg.train_classifier, job.data.source);
+  } else {
+    spdlog::warn("success rates left out: {}", no_classifier);
+  }
 
   nlohmann::json out;
   out["schema_version"] = kSchemaVersion;
   out["run"] = fs::absolute(dir).string();
   out["images"] = n;
   out["latent_dim"] = spaces[0].latents.size(1);
+  out["left_out"] = nlohmann::json::object();  // sections left out, and why
   out["loss"] = loss_name;
   out["config"] = cfg.to_json();
   out["versions"] = run::version_info();
   out["seconds"] = nlohmann::json::object();
 
   // Losses of MT (the thesis's initial loss), then the bonus models.
-  spaces[0].loss = image_losses(decoder, loss_kind, spaces[0].latents, images, cfg.batch_size);
+  if (has_mt)
+    spaces[0].loss = image_losses(decoder, loss_kind, spaces[0].latents, images, cfg.batch_size);
   const Space mt = spaces[0];  // a copy: spaces grows below (tensors are shared, not copied)
   BonusModels bonus;
-  const bool fit_bonus = cfg.bonus.enabled && n >= 5;
+  const bool fit_bonus = cfg.bonus.enabled && n >= 5 && has_mt;
+  if (!has_mt) out["left_out"]["bonus"] = "the model has no encoder: no MT to map to MN";
   if (fit_bonus) {
     const auto& target = *std::find_if(spaces.begin(), spaces.end(),
                                        [&](const Space& s) { return s.name == bonus_method; });
@@ -177,7 +202,7 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
       s.delta = run::delta_percent(mt.loss, s.loss);
       spaces.push_back(s);
     }
-  } else if (cfg.bonus.enabled) {
+  } else if (cfg.bonus.enabled && has_mt) {
     spdlog::warn("bonus models skipped: {} images are too few (at least 5)", n);
   }
   out["seconds"]["bonus_models"] = timer.lap();
@@ -214,22 +239,24 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
   out["seconds"]["latent_statistics"] = timer.lap();
 
   // Success rates (section 3.4).
-  auto& net = classifier.net;
-  const auto original_class = net->predict(images);  // (N)
+  std::map<std::string, torch::Tensor> decoded_class;
+  torch::Tensor original_class;
+  if (classifier) {
+  auto& net = classifier->net;
+  original_class = net->predict(images);  // (N)
   const auto classified = count_success(original_class, original_class, labels);
-  out["classifier"] = {{"path", fs::absolute(classifier.path).string()},
+  out["classifier"] = {{"path", fs::absolute(classifier->path).string()},
                        {"architecture", net->config().to_json()},
-                       {"trained_now", classifier.trained_now},
-                       {"test_accuracy", classifier.meta.value("test_accuracy", nlohmann::json())},
-                       {"test_images", classifier.meta.value("test_images", nlohmann::json())},
-                       {"train", classifier.meta.value("train", nlohmann::json())},
+                       {"trained_now", classifier->trained_now},
+                       {"test_accuracy", classifier->meta.value("test_accuracy", nlohmann::json())},
+                       {"test_images", classifier->meta.value("test_images", nlohmann::json())},
+                       {"train", classifier->meta.value("train", nlohmann::json())},
                        {"accuracy_on_run_images", classified.to_json()["vs_label"]}};
   std::vector<torch::Tensor> prediction_columns{original_class};
   const DecodeFn decode = [&](const torch::Tensor& y) {
     return decoder.forward(y.to(decoder.dtype()));
   };
   const ClassifyFn classify = [&](const torch::Tensor& x) { return net->predict(x); };
-  std::map<std::string, torch::Tensor> decoded_class;
   for (const auto& s : spaces) {
     decoded_class[s.name] = classify_decoded(decode, classify, s.latents, cfg.batch_size);
     prediction_columns.push_back(decoded_class[s.name]);
@@ -237,6 +264,9 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
   }
   data::write_npy_tensor(dir / "analysis" / "predictions.npy", torch::stack(prediction_columns, 1));
   out["predictions_file"] = "analysis/predictions.npy";
+  } else {
+    out["left_out"]["success_rate"] = no_classifier;
+  }
   out["seconds"]["success_rate"] = timer.lap();
 
   // Normality (section 3.5).
@@ -252,8 +282,9 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
     for (const auto& s : spaces) {
       auto l = s.loss.slice(0, lo);
       held["mean_loss"][s.name] = mean_sem(l);
-      held["success_vs_original"][s.name] =
-          decoded_class[s.name].slice(0, lo).eq(original_class.slice(0, lo)).sum().item<int64_t>();
+      if (classifier)
+        held["success_vs_original"][s.name] =
+            decoded_class[s.name].slice(0, lo).eq(original_class.slice(0, lo)).sum().item<int64_t>();
       if (s.name == "MT") continue;
       held["share_better_than_MT"][s.name] =
           n > lo ? l.lt(mt_held).to(torch::kFloat64).mean().item<double>() : 0.0;
@@ -270,8 +301,9 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
   }
 
   // Vector analysis (section 3.6.3): every space against MT.
+  if (!has_mt) out["left_out"]["vector_analysis"] = "the model has no encoder: no MT";
   for (const auto& s : spaces) {
-    if (s.name == "MT") continue;
+    if (s.name == "MT" || !has_mt) continue;
     const auto va = vector_analysis(mt.latents, s.latents);
     const std::string file = "analysis/vectors_" + s.name + ".npy";
     data::write_npy_tensor(dir / file, va.field(mt.latents));

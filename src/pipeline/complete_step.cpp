@@ -58,7 +58,7 @@ torch::Tensor read_mask(const fs::path& path, int64_t height, int64_t width) {
 
 CompleteStep completion_of_run(const run::RunFolder& run, CompleteStep step, bool data_given,
                                bool images_given) {
-  step.model = run.model_path();
+  if (step.model.empty()) step.model = run_model_source(run, step.model.device);
   if (!data_given && run.has_images()) {
     const auto images = run.images();
     step.data = images.spec;
@@ -79,9 +79,13 @@ Completion complete_images(const CompleteStep& step) {
   request.settings = solvers::settings_for(step.method, step.settings);
   request.loss = step.loss;
   request.show_progress = false;
-  const auto model = decoders::open_model({step.model});
+  const auto model = decoders::open_model(step.model);
   const auto range = data::resolve_range(data::parse_range(step.images),
                                          data::dataset_size(step.data), step.data.source);
+  require(model.image_channels == 1,
+          fmt::format("completion masks are H x W, the model's images have {} channels",
+                      model.image_channels),
+          "complete one-channel images");
   const int64_t height = model.image_height, width = model.image_width;
   auto mask = step.rect.empty() ? read_mask(step.mask_file, height, width)
                                 : rect_mask(step.rect, height, width);
@@ -107,26 +111,27 @@ Completion complete_images(const CompleteStep& step) {
   // The solvers see the masked images (missing pixels 0): the masked loss ignores those pixels
   // anyway, and what encodes them (the start, fixed-point's E(Z)) must not see them either.
   auto masked = ds.images * mask;  // (N, P)
-  torch::Tensor start = step.start == "prior" ? torch::zeros({ds.size(), model.latent_dim()})
-                                              : model.encoder->means(masked);
-  request.loss.mask = mask;
+  const auto options = torch::TensorOptions().device(decoder.device()).dtype(decoder.dtype());
+  torch::Tensor start = step.start == "prior" ? torch::zeros({ds.size(), model.latent_dim()}, options)
+                                              : model.encoder->means(masked).to(options);
+  request.loss.mask = mask.to(options);
   request.encoder = model.encoder;
   spdlog::info("completing {} images of {} from {} known pixels of {} with {}", ds.size(),
                ds.name, known, mask.numel(), request.method);
-  auto s = solvers::invert(decoder, masked, start, request);
+  auto s = solvers::invert(decoder, masked.to(options), start, request);
   auto decoded = model.decode_images(s.latents);
   Completion c;
-  c.latents = s.latents;
+  c.latents = s.latents.to(torch::kCPU);
   c.mask = mask;
-  c.final_loss = s.final_loss;
+  c.final_loss = s.final_loss.to(torch::kCPU);
   c.completed = ds.images * mask + decoded * (1 - mask);
 
   data::write_npy_tensor(step.out / "completed.npy", c.completed.contiguous());
   data::write_npy_tensor(step.out / "decoded.npy", decoded.contiguous());
   data::write_npy_tensor(step.out / "latents.npy", c.latents.contiguous());
   data::write_npy_tensor(step.out / "mask.npy", mask.view({height, width}));
-  data::write_npy_tensor(step.out / "start_loss.npy", s.initial_loss.contiguous());
-  data::write_npy_tensor(step.out / "final_loss.npy", s.final_loss.contiguous());
+  data::write_npy_tensor(step.out / "start_loss.npy", s.initial_loss.to(torch::kCPU));
+  data::write_npy_tensor(step.out / "final_loss.npy", c.final_loss);
   // One row per image: original | masked (missing pixels grey) | completed.
   auto shown_masked = ds.images * mask + 0.5 * (1 - mask);
   auto rows = torch::stack({ds.images, shown_masked, c.completed}, 1).contiguous();  // (N, 3, P)
@@ -134,7 +139,7 @@ Completion complete_images(const CompleteStep& step) {
   report::write_image_grid(step.out / "completed.png", pixels, static_cast<int>(ds.size()), 3,
                            static_cast<int>(height), static_cast<int>(width));
   nlohmann::json record = {
-      {"model", fs::absolute(step.model).string()},
+      {"model", model.record},
       {"images", {{"source", step.data.source}, {"split", step.data.split}, {"range", range.str()}}},
       {"mask", step.rect.empty() ? step.mask_file.string() : step.rect},
       {"mask_marks", step.missing ? "missing" : "known"},

@@ -6,13 +6,14 @@
 #include <string>
 
 #include "data/dataset.h"
+#include "decoders/model_source.h"
 #include "run/run_folder.h"
 #include "solvers/invert.h"
 
 namespace preimage::pipeline {
 
 struct CompleteStep {
-  std::filesystem::path model;    // the model's checkpoint
+  decoders::ModelSource model;    // the model (its `device`: where the inversion runs)
   data::DataSpec data;            // images to complete
   std::string images = "8";       // their range: N (first N), A:B, all
   std::string rect;               // known pixels "R0:R1,C0:C1" (rows R0..R1-1, cols C0..C1-1)
@@ -26,8 +27,9 @@ struct CompleteStep {
   std::filesystem::path out;      // folder of completed.png, completed.npy, ...
 };
 
-// A completion of `run`'s images: its model and, unless `data_given`, its images (the first 8
-// of its range unless `images_given`), into RUN/completion unless `step.out` is set.
+// A completion of `run`'s images: its model (on `step.model.device`) and, unless `data_given`,
+// its images (the first 8 of its range unless `images_given`), into RUN/completion unless
+// `step.out` is set.
 CompleteStep completion_of_run(const run::RunFolder& run, CompleteStep step, bool data_given,
                                bool images_given);
 

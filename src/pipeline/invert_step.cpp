@@ -1,6 +1,7 @@
 #include "pipeline/invert_step.h"
 
 #include <chrono>
+#include <limits>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -22,52 +23,83 @@ solvers::InvertRequest InvertStep::request() const {
   return r;
 }
 
-torch::Tensor start_points(const run::RunFolder& run, const std::string& start, int64_t n,
-                           int64_t latent_dim) {
-  if (start == "prior") return torch::zeros({n, latent_dim});
+torch::Tensor random_starts(const solvers::Objective& objective, int64_t draws, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  const int64_t n = objective.batch(), L = objective.latent_dim();
+  auto generator = at::detail::createCPUGenerator(seed);
+  const auto options = objective.targets().options();
+  auto best = torch::zeros({n, L}, options);
+  auto best_value = torch::full({n}, std::numeric_limits<double>::infinity(), options);
+  for (int64_t k = 0; k < draws; ++k) {
+    auto y = at::randn({n, L}, generator, torch::TensorOptions().dtype(options.dtype()))
+                 .to(options.device());
+    auto value = objective.value(y);
+    auto better = value < best_value;
+    best = torch::where(better.unsqueeze(1), y, best);
+    best_value = torch::where(better, value, best_value);
+  }
+  return best;
+}
+
+torch::Tensor start_points(const run::RunFolder& run, const InvertStep& step,
+                           const decoders::GenerativeModel& model, const torch::Tensor& targets) {
+  const int64_t n = targets.size(0), L = model.latent_dim();
+  const auto options = targets.options();
+  const std::string& start = step.start;
+  if (start == "prior") return torch::zeros({n, L}, options);
+  if (start == "grid" || start.rfind("random:", 0) == 0) {
+    solvers::Objective whole(*model.decoder, step.loss, targets);
+    if (start == "grid") {
+      const int64_t limit = solvers::method_spec("grid").max_latent_dim;
+      require(L <= limit,
+              fmt::format("--start grid needs a latent dimension of at most {}, this model has {}",
+                          limit, L),
+              "start from the prior, random:K or the encoder for larger latent spaces");
+      return solvers::GridSearch(solvers::settings_for("grid", step.settings))
+          .best_grid_points(whole)
+          .first;
+    }
+    int64_t draws = 0;
+    try {
+      draws = std::stoll(start.substr(7));
+    } catch (const std::exception&) {
+    }
+    require(draws >= 1 && draws <= 100000,
+            fmt::format("--start {}: K must be a whole number from 1 to 100000", start),
+            "e.g. --start random:64");
+    return random_starts(whole, draws, step.seed);
+  }
+  if (start == "encoder")
+    model.require_encoder("--start encoder (the encoder's means, MT)");
   const std::string space = start == "encoder" ? "MT" : start;
   auto y = run.read_latents(space);
-  require(y.dim() == 2 && y.size(0) == n && y.size(1) == latent_dim,
+  require(y.dim() == 2 && y.size(0) == n && y.size(1) == L,
           fmt::format("start space '{}' has shape {}x{}, the run has {} images of latent "
-                      "dimension {}", space, y.size(0), y.dim() > 1 ? y.size(1) : 0, n,
-                      latent_dim));
-  return y.to(torch::kFloat32);
+                      "dimension {}", space, y.size(0), y.dim() > 1 ? y.size(1) : 0, n, L));
+  return y.to(options);
 }
 
 solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step) {
   solvers::InvertRequest request = step.request();  // settings checked before any work
-  const auto model = open_run_model(run);
+  const auto model = adopt_model(run, step.model);
   const auto ds = run.load_images();
   require_model_fits(model, ds, "the run's images");
   const auto& decoder = *model.decoder;
-  const int64_t L = model.latent_dim();
-  const int64_t grid_limit = solvers::method_spec("grid").max_latent_dim;
-  if (step.start == "grid")
-    require(L <= grid_limit,
-            fmt::format("--start grid needs a latent dimension of at most {}, this model has {}",
-                        grid_limit, L),
-            "start from the encoder or the prior for larger latent spaces");
   request.encoder = model.encoder;
-  torch::Tensor start;
-  if (step.start == "grid") {
-    solvers::Objective whole(decoder, step.loss, ds.images);
-    start = solvers::GridSearch(solvers::settings_for("grid", step.settings))
-                .best_grid_points(whole)
-                .first;
-  } else {
-    start = start_points(run, step.start, ds.size(), L);
-  }
+  const auto targets = ds.images.to(decoder.device(), decoder.dtype());
+  if (request.loss.mask.defined()) request.loss.mask = request.loss.mask.to(targets.options());
+  const auto start = start_points(run, step, model, targets);
   for (int64_t i : step.curve_images)
     if (i >= 0 && i < ds.size()) request.curve_images.push_back(i);
-  const auto plan = solvers::plan_chunks(request, ds.size(), ds.images.device());
+  const auto plan = solvers::plan_chunks(request, ds.size(), targets.device());
   spdlog::info(
       "inverting {} images with {} ({} iterations at most, loss {}, start {}; {} chunks of at "
-      "most {} images on {} workers)",
+      "most {} images on {} workers; {})",
       ds.size(), request.method, request.settings.stop.max_iterations,
       solvers::loss_kind_name(request.loss.kind), step.start, plan.chunks(), plan.largest_chunk(),
-      plan.workers);
+      plan.workers, decoder.describe());
   const auto t0 = std::chrono::steady_clock::now();
-  auto solution = solvers::invert(decoder, ds.images, start, request);
+  auto solution = solvers::invert(decoder, targets, start, request);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   spdlog::info("{}: {} images in {:.2f} s ({:.0f} img/s)", request.method, ds.size(), seconds,
@@ -81,6 +113,7 @@ solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step) {
   record.settings["loss"] = solvers::loss_kind_name(request.loss.kind);
   record.settings["prior_weight"] = request.loss.prior_weight;
   record.settings["start"] = step.start;
+  if (step.start.rfind("random:", 0) == 0) record.settings["seed"] = step.seed;
   record.settings["chunk_size"] = request.chunk_size;
   run.write_solution(record, solution);
   run.write_results_csv();

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "decoders/model_source.h"
 #include "run/run_folder.h"
 #include "solvers/invert.h"
 
@@ -14,9 +15,15 @@ struct InvertStep {
   solvers::LossSpec loss;               // squared error (the thesis) or bernoulli, prior weight
   int64_t chunk_size = 0;               // images solved together (0: automatic, InvertRequest)
   int64_t workers = 0;                  // chunks solved at once (0: automatic)
-  std::string start = "encoder";  // "encoder" (MT), "prior" (the origin), "grid" or a stored space
+  // "encoder" (MT), "prior" (the origin), "grid" (the best grid point), "random:K" (the best of
+  // K draws from the prior, per image) or a stored latent space
+  std::string start = "encoder";
+  uint64_t seed = 0;                     // of random:K
   std::vector<int64_t> curve_images = {0};  // run positions whose loss curves are kept
   bool show_progress = true;
+  // A model given with the command (--decoder, --weights): the run's must be it, or the run
+  // records it; empty: the run's. Its `device` is where the inversion runs.
+  decoders::ModelSource model;
 
   // The solver's request: the method's settings with the user's on top (throws UserError for an
   // unknown method or a setting out of range).
@@ -26,8 +33,14 @@ struct InvertStep {
 // Inverts the run's images, writes the method's files and results.csv; returns the solution.
 solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step);
 
-// The start points a run offers by name: (N, L).
-torch::Tensor start_points(const run::RunFolder& run, const std::string& start, int64_t n,
-                           int64_t latent_dim);
+// The start points of `step.start` for the run's images `targets` (N, P) on `model`: (N, L), on
+// the model's device. Throws UserError for an unknown start, "encoder" without an encoder, or a
+// stored space of another shape.
+torch::Tensor start_points(const run::RunFolder& run, const InvertStep& step,
+                           const decoders::GenerativeModel& model, const torch::Tensor& targets);
+
+// The best of `draws` points drawn from the prior N(0, I), per image, by `objective`'s value:
+// (N, L). Deterministic for a seed.
+torch::Tensor random_starts(const solvers::Objective& objective, int64_t draws, uint64_t seed);
 
 }  // namespace preimage::pipeline

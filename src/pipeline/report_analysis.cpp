@@ -49,7 +49,7 @@ void bonus_section(ReportContext& c) {
     return;
   }
   analysis::bonus_tables(c.doc, c.analysis);
-  if (c.data.extra.empty())
+  if (c.data.extra.empty() && c.data.has_mt())
     c.note("MB's latent points: the run has no latents/MB.npy, so the figures show MT and MN "
          "only.");
   else

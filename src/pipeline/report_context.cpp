@@ -49,7 +49,12 @@ bool RunData::labelled() const {
 }
 
 torch::Tensor RunData::decode(const torch::Tensor& latents) const {
-  return model.decode_images(latents);
+  return grey(model.decode_images(latents));
+}
+
+torch::Tensor RunData::grey(const torch::Tensor& images) const {
+  if (channels == 1) return images;
+  return images.view({images.size(0), channels, height * width}).mean(1);
 }
 
 RunData load_run_data(run::RunFolder& run) {
@@ -59,24 +64,28 @@ RunData load_run_data(run::RunFolder& run) {
           fmt::format("run '{}' records no inversion method: nothing to report",
                       run.path().string()),
           "run preimage invert " + run.path().string() + " (or preimage run) first");
-  d.mt = run.read_latents("MT").to(torch::kFloat64);
+  if (run.has_latents("MT")) d.mt = run.read_latents("MT").to(torch::kFloat64);
   for (const auto& m : d.methods) {
     d.mn[m] = run.read_latents(m).to(torch::kFloat64);
-    require(d.mn[m].sizes() == d.mt.sizes(),
-            fmt::format("run '{}': latents/{}.npy has shape {} but latents/MT.npy has {}",
-                        run.path().string(), m, shape_str(d.mn[m]), shape_str(d.mt)),
+    const auto& first = d.mn.at(d.primary());
+    require(d.mn[m].sizes() == first.sizes() && (!d.has_mt() || d.mt.sizes() == first.sizes()),
+            fmt::format("run '{}': latents/{}.npy has shape {} but latents/{}.npy has {}",
+                        run.path().string(), m, shape_str(d.mn[m]),
+                        d.has_mt() ? "MT" : d.primary(),
+                        shape_str(d.has_mt() ? d.mt : first)),
             "invert the same images the run encoded");
   }
   auto ds = run.load_images();
   require(ds.size() == d.size(),
-          fmt::format("run '{}' has {} images but {} encoder latents", run.path().string(),
-                      ds.size(), d.size()),
-          "encode the run again (preimage encode)");
-  d.images = ds.images;
-  d.labels = run.labels();
-  d.indices = run.indices();
+          fmt::format("run '{}' has {} images but {} latents of {}", run.path().string(),
+                      ds.size(), d.size(), d.primary()),
+          "invert the run's images again (preimage invert)");
+  d.channels = ds.channels;
   d.height = ds.height;
   d.width = ds.width;
+  d.images = d.grey(ds.images);
+  d.labels = run.labels();
+  d.indices = run.indices();
   d.model = open_run_model(run);
   require_model_fits(d.model, ds, "the run's images");
   // MB and MA, when `preimage analyze` fitted the bonus models.
@@ -84,9 +93,9 @@ RunData load_run_data(run::RunFolder& run) {
                                    {"MA", "amortized inverse"}}) {
     if (!run.has_latents(name)) continue;
     auto y = run.read_latents(name).to(torch::kFloat64);
-    if (y.sizes() != d.mt.sizes()) {
-      spdlog::warn("latents/{}.npy has shape {}, MT {}: left out", name, shape_str(y),
-                   shape_str(d.mt));
+    if (y.sizes() != d.mn.at(d.primary()).sizes()) {
+      spdlog::warn("latents/{}.npy has shape {}, {} {}: left out", name, shape_str(y),
+                   d.primary(), shape_str(d.mn.at(d.primary())));
       continue;
     }
     d.extra_names.emplace_back(name, what);

@@ -29,22 +29,25 @@ struct RunData {
   torch::Tensor images;              // (N, P) the targets
   torch::Tensor labels;              // (N) int64, -1 where unknown
   torch::Tensor indices;             // (N) int64 positions in the source file
-  torch::Tensor mt;                  // (N, L) encoder means (float64)
+  torch::Tensor mt;                  // (N, L) encoder means (float64); undefined without encoder
   std::map<std::string, torch::Tensor> mn;  // (N, L) per method
   // The bonus models' spaces that `analyze` wrote (latents/MB.npy, latents/MA.npy): name, what.
   std::vector<std::pair<std::string, std::string>> extra_names;
   std::map<std::string, torch::Tensor> extra;  // (N, L) per name
-  int64_t height = 28, width = 28;
+  int64_t channels = 1, height = 28, width = 28;
   decoders::GenerativeModel model;
 
-  int64_t size() const { return mt.size(0); }
-  int64_t latent_dim() const { return mt.size(1); }
+  int64_t size() const { return mn.at(primary()).size(0); }
+  int64_t latent_dim() const { return mn.at(primary()).size(1); }
+  bool has_mt() const { return mt.defined(); }
   const std::string& primary() const { return methods.front(); }
   int label(int64_t i) const { return static_cast<int>(labels[i].item<int64_t>()); }
   int64_t source_index(int64_t i) const { return indices[i].item<int64_t>(); }
   bool labelled() const;  // every label in 0..9
-  // sigmoid(D(latents)): grey levels in [0, 1], (B, P).
+  // sigmoid(D(latents)): grey levels in [0, 1], (B, H*W) (several channels averaged).
   torch::Tensor decode(const torch::Tensor& latents) const;
+  // Images (B, C*H*W) as grey levels (B, H*W): their channels averaged.
+  torch::Tensor grey(const torch::Tensor& images) const;
 };
 
 // Loads the run; throws UserError when it lacks what every report needs (MT, a method's

@@ -101,7 +101,8 @@ void latent_space_section(ReportContext& c) {
     p.classes = classes;
     return p;
   };
-  std::vector<report::ClassPoints> panels = {panel("encoder means (MT)", c.data.mt)};
+  std::vector<report::ClassPoints> panels;
+  if (c.data.has_mt()) panels.push_back(panel("encoder means (MT)", c.data.mt));
   for (const auto& m : c.data.methods) panels.push_back(panel("MN (" + m + ")", c.data.mn[m]));
   for (const auto& [name, what] : c.data.extra_names)
     panels.push_back(panel(what + " (" + name + ")", c.data.extra.at(name)));
@@ -112,10 +113,11 @@ void latent_space_section(ReportContext& c) {
   const fs::path png = c.figures / "latent_space.png";
   report::scatter_by_class(png, panels,
                            {"Latent points coloured by digit" + axes, "y_1", "y_2"}, options);
-  c.figure(png, fmt::format("The latent points of {} images{}, coloured by their digit: the "
-                          "encoder's means (MT) beside the inversion's solutions{}.",
+  c.figure(png, fmt::format("The latent points of {} images{}, coloured by their digit: {}the "
+                          "inversion's solutions{}.",
                           (n + stride - 1) / stride,
                           stride > 1 ? fmt::format(" (every {}th of {})", stride, n) : "",
+                          c.data.has_mt() ? "the encoder's means (MT) beside " : "",
                           c.data.extra.empty() ? "" : " and the bonus models'"));
 
   if (L != 2) {
@@ -210,6 +212,10 @@ void vector_section(ReportContext& c) {
   c.doc.heading("Vector analysis (thesis 3.6.3, figure 14)");
   if (c.analysis.is_object()) analysis::vector_tables(c.doc, c.analysis);
   const int64_t n = c.data.size();
+  if (!c.data.has_mt()) {
+    c.note("the vector field: the model has no encoder, so no MT to move from.");
+    return;
+  }
   if (c.data.latent_dim() < 2) {
     c.note("the vector field needs L >= 2.");
     return;

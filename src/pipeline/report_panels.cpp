@@ -50,8 +50,10 @@ void comparison_panels(ReportContext& c, const std::string& name, const std::str
     row_names.push_back(c.data.methods.size() > 1 ? "D(MN " + m + ")" : "D(MN)");
     grey.push_back(c.data.decode(c.data.mn.at(m).index_select(0, index)));
   }
-  row_names.push_back("D(MT)");
-  grey.push_back(c.data.decode(c.data.mt.index_select(0, index)));
+  if (c.data.has_mt()) {
+    row_names.push_back("D(MT)");
+    grey.push_back(c.data.decode(c.data.mt.index_select(0, index)));
+  }
   for (const auto& [name, what] : c.data.extra_names) {
     row_names.push_back("D(" + name + ")");
     grey.push_back(c.data.decode(c.data.extra.at(name).index_select(0, index)));
@@ -75,7 +77,9 @@ void comparison_panels(ReportContext& c, const std::string& name, const std::str
            fmt::format("{}, {}. Rows (labelled): {}{}. Columns: images {}.", what,
                        binarized ? "decodings binarized at 0.5" : "decodings in grey levels",
                        row_text,
-                       c.data.extra.count("MB") ? "" : " (no D(MB): run preimage analyze)",
+                       c.data.extra.count("MB") || !c.data.has_mt()
+                           ? ""
+                           : " (no D(MB): run preimage analyze)",
                        columns),
            /*pixelated=*/true);
   }

@@ -72,7 +72,7 @@ void settings_section(ReportContext& c) {
     const auto im = c.run.images();
     entries.emplace_back("images", fmt::format("{}, positions {} ({} images{})", im.name,
                                                im.range.str(), im.count,
-                                               im.spec.binarize ? ", binarized at 0.5" : ""));
+                                               im.spec.binarize ? fmt::format(", binarized at {}", data::binarize_name(im.spec.binarize)) : ", grey levels"));
   }
   if (c.run.has_model()) {
     const auto model = c.run.model();

@@ -5,6 +5,7 @@
 
 #include "model/checkpoint.h"
 #include "pipeline/encode_step.h"
+#include "pipeline/run_model.h"
 #include "pipeline/report_step.h"
 #include "pipeline/summary.h"
 #include "util/atomic_file.h"
@@ -51,19 +52,29 @@ std::vector<std::string> RunJob::method_list() const {
 
 nlohmann::json RunJob::to_json() const {
   const auto list = method_list();
-  return {{"out", out.string()},
-          {"images", images},
-          {"data", train.data.source},
-          {"model", model.empty() ? "train" : model},
-          {"train", train.train.to_json()},
-          {"vae", train.vae.to_json()},
-          {"invert", solvers::settings_json(list.front(),
-                                            solvers::settings_for(list.front(), invert.settings))},
-          {"methods", list},
-          {"loss", solvers::loss_kind_name(invert.loss.kind)}};
+  nlohmann::json j = {
+      {"out", out.string()},
+      {"images", images},
+      {"data", train.data.source},
+      {"invert", solvers::settings_json(list.front(),
+                                        solvers::settings_for(list.front(), invert.settings))},
+      {"methods", list},
+      {"loss", solvers::loss_kind_name(invert.loss.kind)}};
+  if (!source.empty()) {  // an imported model: nothing is trained
+    j["model"] = source.kind() + " " +
+                 (source.decoder.empty() ? source.weights : source.decoder).string();
+    j["device"] = source.device;
+  } else {
+    j["model"] = model.empty() ? "train" : model;
+    j["train"] = train.train.to_json();
+    j["vae"] = train.vae.to_json();
+  }
+  return j;
 }
 
 void check_run_job(const RunJob& job) {
+  require(job.model.empty() || job.source.empty(),
+          "give one model: --model (a preimage checkpoint) or --decoder / --weights, not both");
   for (const auto& method : job.method_list()) {
     InvertStep step = job.invert;
     step.method = method;
@@ -73,6 +84,13 @@ void check_run_job(const RunJob& job) {
           "--eval-images must be a range or none");
   const auto n_train = data::dataset_size(job.train.data);
   data::resolve_range(data::parse_range(job.images), n_train, job.train.data.source);
+  if (!job.source.empty()) {  // the model opens, fits the images, and can start the inversion
+    const auto model = decoders::open_model(job.source);
+    require_model_fits(model, data::load_dataset(job.train.data, {0, 1}), "the images");
+    require(model.has_encoder() || job.invert.start != "encoder",
+            "the model has no encoder: the inversion cannot start from the encoder's means",
+            "give --start prior, grid or random:K (or the model's --encoder)");
+  }
   if (job.report) require_report_tools();
 }
 
@@ -83,7 +101,9 @@ void run_pipeline(const RunJob& job) {
   util::print_config("run", config);
   run.set_run_config(config);
 
-  if (!job.model.empty()) {
+  if (!job.source.empty()) {
+    adopt_model(run, job.source);
+  } else if (!job.model.empty()) {
     use_checkpoint(run, job);
   } else if (!job.retrain && has_matching_model(run, job.train)) {
     reuse_model(run);
@@ -94,10 +114,12 @@ void run_pipeline(const RunJob& job) {
   EncodeStep encode;
   encode.data = job.train.data;
   encode.images = job.images;
+  encode.model.device = job.source.device;
   encode_images(run, encode);
   for (const auto& method : job.method_list()) {
     InvertStep step = job.invert;
     step.method = method;
+    step.model.device = job.source.device;  // the run's model, on the job's device
     invert_run(run, step);
   }
   const auto summary = summarize(run);

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "decoders/model_source.h"
 #include "pipeline/analyze_step.h"
 #include "pipeline/invert_step.h"
 #include "pipeline/train_step.h"
@@ -17,6 +18,9 @@ struct RunJob {
   std::filesystem::path out = "runs/default";  // run folder
   std::string images = "5000";  // images to encode and invert (thesis: the first 5000)
   std::string model;            // an existing checkpoint to use instead of training
+  // An imported model (--decoder, --weights) instead of training; its `device` is where the
+  // steps run.
+  decoders::ModelSource source;
   bool architecture_given = false;  // architecture flags given: checked against `model`
   bool retrain = false;         // train even if the run folder has a matching model
   TrainStep train;              // data, training and evaluation images, VAE, training settings

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -61,14 +62,30 @@ std::vector<std::string> default_benchmark_methods() {
 }
 
 nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfig& config) {
-  const auto model = open_run_model(run);
+  const auto model = adopt_model(run, config.model);
   auto ds = run.load_images();
   require_model_fits(model, ds, "the run's images");
   auto range = data::resolve_range(data::parse_range(config.images), ds.size(), run.path().string());
-  auto targets = ds.images.slice(0, range.begin, range.end).contiguous();
-  auto start = run.read_latents("MT").slice(0, range.begin, range.end).contiguous();
   const auto& decoder = *model.decoder;
+  const auto options = torch::TensorOptions().device(decoder.device()).dtype(decoder.dtype());
+  auto targets = ds.images.slice(0, range.begin, range.end).contiguous().to(options);
+  auto start = model.has_encoder()
+                   ? run.read_latents("MT").slice(0, range.begin, range.end).contiguous().to(options)
+                   : torch::zeros({targets.size(0), model.latent_dim()}, options);
+  if (!model.has_encoder()) spdlog::info("the model has no encoder: every method starts at 0");
   const int64_t n = targets.size(0);
+  std::optional<decoders::GenerativeModel> other;
+  if (!config.compare.empty()) {
+    other = decoders::open_model(config.compare);
+    require(other->latent_dim() == model.latent_dim() && other->pixels() == model.pixels(),
+            fmt::format("the model to compare decodes {} latents to {} pixels, the run's {} to {}",
+                        other->latent_dim(), other->pixels(), model.latent_dim(), model.pixels()),
+            "give the same model in another form (e.g. a TorchScript export of the run's decoder)");
+  }
+  struct Comparison {
+    double seconds = 0, same = 0;
+  };
+  std::map<std::string, Comparison> compared;
 
   struct Row {
     std::string method;
@@ -76,7 +93,8 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
     double seconds, memory, cpu;
   };
   std::vector<Row> rows;
-  auto run_one = [&](const std::string& label, solvers::InvertRequest request) {
+  auto run_one = [&](const std::string& label, solvers::InvertRequest request,
+                     bool with_comparison = true) {
     request.chunk_size = config.chunk_size;
     request.workers = config.workers;
     request.show_progress = false;
@@ -89,6 +107,18 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rows.push_back({label, s, seconds, peak_memory_mib(), cpu_seconds() - cpu0});
     spdlog::info("{}: {} images in {:.2f} s", label, n, seconds);
+    if (!other || !with_comparison) return;
+    request.encoder = other->encoder ? other->encoder : model.encoder;
+    const auto t1 = std::chrono::steady_clock::now();
+    auto o = solvers::invert(*other->decoder, targets.to(other->decoder->device()),
+                             start.to(other->decoder->device()), request);
+    Comparison c;
+    c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    auto a = s.final_loss.to(torch::kCPU, torch::kFloat64), b = o.final_loss.to(torch::kCPU, torch::kFloat64);
+    c.same = ((a - b).abs() <= 1e-4 * a.abs().clamp_min(1e-12)).to(torch::kFloat64).mean().item<double>();
+    compared[label] = c;
+    spdlog::info("{} through {}: {:.2f} s, the same final loss on {:.1f}% of images", label,
+                 other->decoder->describe(), c.seconds, 100 * c.same);
   };
   for (const auto& spec : config.methods) {
     const auto colon = spec.find(':');
@@ -116,7 +146,7 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
       request.settings.stop.relative_tolerance /= kCarefulTighter;
       run_one(fmt::format("careful {} ({} it, tolerances / {:.0f})", method, kCarefulIterations,
                           kCarefulTighter),
-              request);
+              request, /*with_comparison=*/false);
       careful[method] = rows.back().s;
     }
   }
@@ -170,6 +200,11 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
       row["worse_than_thesis_beyond_tolerance"] =
           (s.final_loss > *thesis * (1 + kOracleTolerance)).to(torch::kFloat64).mean().item<double>();
     }
+    if (auto c = compared.find(r.method); c != compared.end())
+      row["compare"] = {{"decoder", other->decoder->describe()},
+                        {"seconds", c->second.seconds},
+                        {"time_ratio", c->second.seconds / r.seconds},
+                        {"same_result", c->second.same}};
     if (auto c = careful.find(r.method); c != careful.end()) {
       // Against the same method's careful run, and against the best of all careful runs (which
       // may have found another local minimum from the same start).
@@ -245,6 +280,21 @@ void print_solver_benchmark(const nlohmann::json& r) {
         m["peak_memory_mib"].get<double>());
   }
   std::printf("\n");
+  bool any_compare = false;
+  for (const auto& m : r["methods"]) any_compare |= m.contains("compare");
+  if (any_compare) {
+    std::printf("| method | wall s | through %s: wall s | ratio | same final loss (1e-4) |\n"
+                "|---|---|---|---|---|\n",
+                r["methods"][0]["compare"]["decoder"].get<std::string>().c_str());
+    for (const auto& m : r["methods"]) {
+      if (!m.contains("compare")) continue;
+      const auto& c = m["compare"];
+      std::printf("| %s | %.2f | %.2f | %.2fx | %.2f%% |\n", m["method"].get<std::string>().c_str(),
+                  m["seconds"].get<double>(), c["seconds"].get<double>(),
+                  c["time_ratio"].get<double>(), 100 * c["same_result"].get<double>());
+    }
+    std::printf("\n");
+  }
   for (const auto& m : r["methods"]) {
     if (m.contains("within_careful"))
       std::printf("- %s: stopped by its own criterion on %.2f%% of images; within 0.1%% of its "

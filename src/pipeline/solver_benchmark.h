@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "decoders/model_source.h"
 #include "run/run_folder.h"
 #include "solvers/invert.h"
 
@@ -24,10 +25,17 @@ struct SolverBenchmarkConfig {
   std::string images = "all";  // range of the run's images ("all": every image of the run)
   int64_t chunk_size = solvers::InvertRequest{}.chunk_size;  // images solved together
   int64_t workers = 0;  // chunks solved at once (0: automatic, see InvertRequest)
+  // The run's model (empty: the run's own, on `model.device`); given, it must be the run's.
+  decoders::ModelSource model;
+  // Another form of the same model (a TorchScript export of the run's decoder, say): each
+  // method runs again through it, and each row gains the ratio of the wall times and the share
+  // of images with the same final loss (to 1e-4 relative). Empty: none.
+  decoders::ModelSource compare;
 };
 
-// Runs each method (its defaults) from the encoder's start; returns one row per method plus the
-// oracle comparison, and writes RUN/solver_benchmark.json.
+// Runs each method (its defaults) from the encoder's start (the prior's mean when the model has
+// no encoder); returns one row per method plus the oracle comparison, and writes
+// RUN/solver_benchmark.json.
 nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfig& config);
 
 // Prints the table as Markdown.

@@ -43,7 +43,7 @@ std::string vector_str(const nlohmann::json& v) {
 nlohmann::json summarize(const run::RunFolder& run, const std::string& method) {
   nlohmann::json out;
   out["images"] = run.has_images() ? run.images().count : 0;
-  out["spaces"]["MT"] = space_moments(run.read_latents("MT"));
+  if (run.has_latents("MT")) out["spaces"]["MT"] = space_moments(run.read_latents("MT"));
   std::vector<std::string> methods = method.empty() ? run.methods()
                                                     : std::vector<std::string>{method};
   for (const auto& m : methods) {

@@ -49,7 +49,9 @@ json to_json(const ImagesRecord& r) {
           {"split", r.spec.split},
           {"labels_path", r.spec.labels_path},
           {"data_dir", r.spec.data_dir.string()},
-          {"binarize", r.spec.binarize},
+          {"binarize", r.spec.binarize ? json(*r.spec.binarize) : json()},
+          {"image_shape", r.spec.image_shape},
+          {"channels", r.channels},
           {"range", {r.range.begin, r.range.end}},
           {"count", r.count},
           {"name", r.name},
@@ -63,7 +65,15 @@ ImagesRecord images_from_json(const json& j, const std::string& where) {
   r.spec.split = get<std::string>(j, "split", where);
   r.spec.labels_path = get_or<std::string>(j, "labels_path", "", where);
   r.spec.data_dir = get_or<std::string>(j, "data_dir", "", where);
-  r.spec.binarize = get_or<bool>(j, "binarize", true, where);
+  // A threshold, null (none), or the earlier true / false (0.5 / none).
+  if (j.contains("binarize") && j["binarize"].is_boolean())
+    r.spec.binarize = j["binarize"].get<bool>() ? std::optional<double>(0.5) : std::nullopt;
+  else if (j.contains("binarize") && j["binarize"].is_null())
+    r.spec.binarize = std::nullopt;
+  else
+    r.spec.binarize = get_or<double>(j, "binarize", 0.5, where);
+  r.spec.image_shape = get_or<std::vector<int64_t>>(j, "image_shape", {}, where);
+  r.channels = get_or<int64_t>(j, "channels", 1, where);
   r.range = range_from(j, "range", where);
   r.count = get_or<int64_t>(j, "count", r.range.size(), where);
   r.name = get_or<std::string>(j, "name", r.spec.source, where);
@@ -82,6 +92,7 @@ json to_json(const TrainingRecord& r) {
 }
 
 json to_json(const ModelRecord& r) {
+  if (r.imported()) return {{"source", r.source}};
   json j = {{"path", r.path.string()}, {"architecture", r.architecture}};
   if (r.training) {  // kept flat beside the path, as run folders have always had it
     const json training = to_json(*r.training);  // items() refers to it
@@ -92,6 +103,13 @@ json to_json(const ModelRecord& r) {
 
 ModelRecord model_from_json(const json& j, const std::string& where) {
   ModelRecord r;
+  if (j.is_object() && j.contains("source")) {
+    require(j["source"].is_object() && j["source"].contains("kind"),
+            fmt::format("{}: 'source' is not a model's record", where),
+            "the run folder's manifest.json was edited or is corrupt; run the step again");
+    r.source = j["source"];
+    return r;
+  }
   r.path = get<std::string>(j, "path", where);
   r.architecture = j.is_object() && j.contains("architecture") ? j["architecture"] : json();
   if (j.is_object() && j.contains("train")) {

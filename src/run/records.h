@@ -22,7 +22,7 @@ struct ImagesRecord {
   data::ImageRange range;   // positions in the source file
   int64_t count = 0;        // images in the run
   std::string name;         // e.g. "mnist/train"
-  int64_t height = 0, width = 0;
+  int64_t channels = 1, height = 0, width = 0;
 };
 
 // How a model was trained (train).
@@ -35,11 +35,16 @@ struct TrainingRecord {
   double seconds = 0;          // wall time of the training
 };
 
-// The model the run uses (train, or run --model).
+// The model the run uses: preimage's own VAE (train, or run --model), or an imported one
+// (--decoder, --weights).
 struct ModelRecord {
-  fs::path path;               // checkpoint: relative to the run folder, or absolute
-  nlohmann::json architecture; // the VAE's architecture (VaeConfig::to_json())
-  std::optional<TrainingRecord> training;  // when this run trained it
+  fs::path path;               // own VAE: its checkpoint, relative to the run folder or absolute
+  nlohmann::json architecture; // own VAE: its architecture (VaeConfig::to_json())
+  std::optional<TrainingRecord> training;  // own VAE, when this run trained it
+  // An imported model: what decoders::open_model recorded (kind, files and their SHA-256,
+  // latent dimension, image shape, ...); null for preimage's own VAE.
+  nlohmann::json source;
+  bool imported() const { return !source.is_null(); }
 };
 
 // What was inverted with which settings (invert, merge).

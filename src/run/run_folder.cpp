@@ -84,6 +84,7 @@ void RunFolder::write_images(const data::DataSpec& spec, const data::Dataset& ds
   r.range = range;
   r.count = ds.size();
   r.name = ds.name;
+  r.channels = ds.channels;
   r.height = ds.height;
   r.width = ds.width;
   set_images(r);
@@ -110,7 +111,7 @@ std::optional<EncodeRecord> RunFolder::encode() const {
 
 bool RunFolder::has_model() const {
   return manifest_.contains("model") && manifest_["model"].is_object() &&
-         manifest_["model"].contains("path");
+         (manifest_["model"].contains("path") || manifest_["model"].contains("source"));
 }
 
 ModelRecord RunFolder::model() const {
@@ -122,7 +123,11 @@ ModelRecord RunFolder::model() const {
 void RunFolder::set_model(const ModelRecord& record) { manifest_["model"] = to_json(record); }
 
 fs::path RunFolder::model_path() const {
-  const fs::path p = model().path;
+  const auto record = model();
+  if (record.imported())
+    throw UserError(fmt::format("run '{}' uses an imported model ({}), not a preimage checkpoint",
+                                path_.string(), record.source.value("kind", "?")));
+  const fs::path p = record.path;
   return p.is_absolute() ? p : path_ / p;
 }
 

@@ -60,7 +60,9 @@ class RunFolder {
   bool has_model() const;
   ModelRecord model() const;  // throws UserError when the run records none
   void set_model(const ModelRecord& record);
-  fs::path model_path() const;  // the checkpoint this run uses (absolute or under the folder)
+  // The checkpoint of preimage's own VAE this run uses (absolute or under the folder); throws
+  // UserError for a run of an imported model.
+  fs::path model_path() const;
 
   // ---- the inversions (invert, merge) ----
   std::vector<std::string> methods() const;  // methods recorded, in run order

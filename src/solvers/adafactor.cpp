@@ -28,7 +28,8 @@ Solution Adafactor::solve(const Objective& objective, const torch::Tensor& start
   auto v = torch::zeros_like(y);
   const int64_t T = settings_.stop.max_iterations;
   Solution s;
-  s.left_box = torch::zeros({y.size(0)}, torch::kBool);
+  const auto on = y.options();  // every state on the latents' device
+  s.left_box = torch::zeros({y.size(0)}, on.dtype(torch::kBool));
   s.curves = detail::make_curves(hooks.curve_images, T);
   for (int64_t t = 1; t <= T; ++t) {
     auto e = objective.evaluate(y, /*need_grad=*/true);
@@ -42,9 +43,9 @@ Solution Adafactor::solve(const Objective& objective, const torch::Tensor& start
   if (T == 0) s.initial_loss = s.final_loss;
   detail::record_curve(s.curves, hooks.curve_images, s.final_loss, T);
   s.latents = y;
-  s.iterations = torch::full({y.size(0)}, T, torch::kInt64);
+  s.iterations = torch::full({y.size(0)}, T, on.dtype(torch::kInt64));
   s.stop_reason =
-      torch::full({y.size(0)}, static_cast<int64_t>(StopReason::kMaxIterations), torch::kInt64);
+      torch::full({y.size(0)}, static_cast<int64_t>(StopReason::kMaxIterations), on.dtype(torch::kInt64));
   return s;
 }
 

@@ -28,7 +28,7 @@ DecodedGrid DecodedGrid::decode(const Objective& objective, int64_t n, double ra
   d.decoder = &objective.decoder();
   d.n = n;
   d.radius = radius;
-  d.points = make_points(objective.latent_dim(), n, radius).to(objective.targets().scalar_type());
+  d.points = make_points(objective.latent_dim(), n, radius).to(objective.targets().options());
   d.kind = objective.loss().kind;
   d.prior = objective.loss().prior_weight;
   d.coefficient = d.kind == LossKind::kSquaredError ? -2.0 : -1.0;
@@ -77,7 +77,8 @@ torch::Tensor DecodedGrid::scores(const Objective& objective, const torch::Tenso
 }
 
 torch::Tensor DecodedGrid::score_offset(const Objective& objective, const torch::Tensor& weighted) {
-  if (objective.loss().kind == LossKind::kBernoulli) return torch::zeros({weighted.size(0)});
+  if (objective.loss().kind == LossKind::kBernoulli)
+    return torch::zeros({weighted.size(0)}, weighted.options());
   return (weighted * objective.targets()).sum(1);  // m.z^2 (m is 0/1)
 }
 

@@ -37,7 +37,7 @@ Solution FixedPoint::solve(const Objective& objective, const torch::Tensor& star
   auto logits = objective.decoder().forward(start);                        // D(u), (B, P)
   IterationState state(start, objective.value_from_logits(start, logits), settings_, hooks);
   auto steps = torch::zeros({B, T}, start.options());  // (B, T) |u_{k+1} - u_k|
-  auto used = torch::zeros({B}, torch::kInt64);
+  auto used = torch::zeros({B}, start.options().dtype(torch::kInt64));
   while (state.any_running()) {
     auto rows = state.running_rows();
     auto u = state.y().index_select(0, rows);

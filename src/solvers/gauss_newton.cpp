@@ -72,9 +72,10 @@ Solution GaussNewton::solve_guessed(const Objective& objective, const DecodedPoi
   torch::NoGradGuard no_grad;
   const auto& start = start_points.y;
   // (B) bool: the row of `jacobian` is still the caller's guess.
-  auto guess = torch::zeros({start.size(0)}, torch::kBool);
+  const auto on = start.options();  // every state on the latents' device
+  auto guess = torch::zeros({start.size(0)}, on.dtype(torch::kBool));
   // (B) accepted steps since the row's Jacobian was computed (0 while it is exact).
-  auto stale_steps = torch::zeros({start.size(0)}, torch::kInt64);
+  auto stale_steps = torch::zeros({start.size(0)}, on.dtype(torch::kInt64));
   Evaluation e;
   if (jacobian_guess.defined()) {
     guess = guessed.clone();
@@ -92,7 +93,7 @@ Solution GaussNewton::solve_guessed(const Objective& objective, const DecodedPoi
   auto jacobian = e.jacobian;  // (B, L, P)
   auto pattern = decoder.activation_pattern(start_points.trace);  // (B, units) or undefined
   auto damping = torch::full({start.size(0)}, kInitialDamping, start.options());
-  auto last_rejected = torch::zeros({start.size(0)}, torch::kBool);
+  auto last_rejected = torch::zeros({start.size(0)}, on.dtype(torch::kBool));
   while (state.any_running()) {
     auto rows = state.running_rows();
     auto g = grad.index_select(0, rows);
@@ -144,7 +145,7 @@ Solution GaussNewton::solve_guessed(const Objective& objective, const DecodedPoi
     auto refresh = settings_.options.gauss_newton.keep_stale_jacobian
                        ? last_rejected.index_select(0, accepted)
                              .logical_or(stale_steps.index_select(0, accepted) >= kMaxStaleSteps)
-                       : torch::ones({accepted.size(0)}, torch::kBool);
+                       : torch::ones({accepted.size(0)}, on.dtype(torch::kBool));
     auto moved = jacobian_at(decoder, moved_points, moved_pattern, previous_pattern,
                              jacobian.index_select(0, accepted), guess.index_select(0, accepted),
                              refresh);

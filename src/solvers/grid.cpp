@@ -30,7 +30,7 @@ torch::Tensor multi_index(const torch::Tensor& flat, int64_t n, int64_t L) {
   return torch::stack(axes, -1);
 }
 torch::Tensor flat_index(const torch::Tensor& multi, int64_t n) {
-  auto flat = torch::zeros(multi.sizes().slice(0, multi.dim() - 1), torch::kInt64);
+  auto flat = torch::zeros(multi.sizes().slice(0, multi.dim() - 1), multi.options());
   for (int64_t i = 0; i < multi.size(-1); ++i) flat = flat * n + multi.select(-1, i);
   return flat;
 }
@@ -41,20 +41,22 @@ torch::Tensor z_order(const torch::Tensor& multi, int64_t n) {
   const int64_t L = multi.size(1);
   int64_t bits = 1;
   while ((int64_t{1} << bits) < n) ++bits;
-  auto key = torch::zeros({multi.size(0)}, torch::kInt64);
+  auto key = torch::zeros({multi.size(0)}, multi.options());
   for (int64_t bit = bits - 1; bit >= 0; --bit)
     for (int64_t i = 0; i < L; ++i)
       key = key * 2 + multi.select(1, i).bitwise_right_shift(bit).bitwise_and(1);
   return std::get<1>(key.sort());
 }
-// Offsets {-k..k}^L, (W, L).
-torch::Tensor offsets(int64_t k, int64_t L) {
-  return multi_index(torch::arange(static_cast<int64_t>(std::pow(2 * k + 1, L))), 2 * k + 1, L) - k;
+// Offsets {-k..k}^L, (W, L), with the options (device) of `like`.
+torch::Tensor offsets(int64_t k, int64_t L, const torch::TensorOptions& like) {
+  return multi_index(torch::arange(static_cast<int64_t>(std::pow(2 * k + 1, L)), like), 2 * k + 1,
+                     L) -
+         k;
 }
 // Flat indices of the windows of half-width k around `centers` (B, K) flat: (B, K * W),
 // clamped to the grid (clamped duplicates are harmless: they score the same point twice).
 torch::Tensor windows(const torch::Tensor& centers, int64_t n, int64_t L, int64_t k) {
-  auto multi = multi_index(centers, n, L).unsqueeze(-2) + offsets(k, L);  // (B, K, W, L)
+  auto multi = multi_index(centers, n, L).unsqueeze(-2) + offsets(k, L, centers.options());  // (B, K, W, L)
   return flat_index(multi.clamp(0, n - 1), n).view({centers.size(0), -1});
 }
 
@@ -98,20 +100,22 @@ GridSearch::Search GridSearch::search(const Objective& objective, bool secant_ja
   const auto& mask = objective.loss().mask;
   const auto weighted = mask.defined() ? z * mask : z;  // (B, P) m z
   const int64_t B = z.size(0);
+  const auto index = z.options().dtype(torch::kInt64);  // indices on the images' device
 
   // 1. Coarse: every image against every kCoarseStride-th point per axis.
   const int64_t stride = n > 2 * kCoarseStride ? kCoarseStride : 1;
-  auto coarse_axis = torch::arange(0, n, stride);
+  auto coarse_axis = torch::arange(0, n, stride, index);
   if (coarse_axis[-1].item<int64_t>() != n - 1)
-    coarse_axis = torch::cat({coarse_axis, torch::tensor({n - 1})});
+    coarse_axis = torch::cat({coarse_axis, torch::full({1}, n - 1, index)});
   const int64_t nc = coarse_axis.size(0);
-  const auto coarse_multi = multi_index(torch::arange(static_cast<int64_t>(std::pow(nc, L))), nc, L);
+  const auto coarse_multi =
+      multi_index(torch::arange(static_cast<int64_t>(std::pow(nc, L)), index), nc, L);
   auto coarse = flat_index(coarse_axis.index_select(0, coarse_multi.view({-1})).view({-1, L}),
                            n);  // (Gc) flat indices into the fine grid
   const int64_t K = std::min<int64_t>(kCandidates, coarse.size(0));
-  auto candidates = torch::empty({B, K}, torch::kInt64);
+  auto candidates = torch::empty({B, K}, index);
   for (int64_t b0 = 0; b0 < B; b0 += kImageChunk) {
-    auto rows = torch::arange(b0, std::min(B, b0 + kImageChunk));
+    auto rows = torch::arange(b0, std::min(B, b0 + kImageChunk), index);
     auto top = std::get<1>(grid.scores(objective, weighted, rows, coarse).topk(K, 1, false));
     candidates.index_copy_(0, rows, coarse.index_select(0, top.view({-1})).view({-1, K}));
   }
@@ -120,15 +124,15 @@ GridSearch::Search GridSearch::search(const Objective& objective, bool secant_ja
   // a chunk's windows overlap and one GEMM against their union scores them all.
   auto win = windows(candidates, n, L, stride);  // (B, K * W)
   auto order = z_order(multi_index(candidates.select(1, 0), n, L).div(stride, "floor"), nc);
-  auto best_idx = torch::empty({B}, torch::kInt64);
-  auto best_score = torch::empty({B}, dtype);
+  auto best_idx = torch::empty({B}, index);
+  auto best_score = torch::empty({B}, z.options());
   for (int64_t b0 = 0; b0 < B; b0 += kWindowChunk) {
     auto rows = order.slice(0, b0, std::min(B, b0 + kWindowChunk));
     auto own = win.index_select(0, rows);  // (C, K * W)
     auto [uni, inverse] = at::_unique(own.view({-1}), /*sorted=*/false, /*return_inverse=*/true);
     // Each image takes the best of its own windows only, so that its result does not depend on
     // the images it is solved with (batched = alone).
-    auto member = torch::zeros({rows.size(0), uni.size(0)}, torch::kBool)
+    auto member = torch::zeros({rows.size(0), uni.size(0)}, index.dtype(torch::kBool))
                       .scatter_(1, inverse.view(own.sizes()), true);
     auto [value, at] = grid.scores(objective, weighted, rows, uni)
                            .masked_fill_(member.logical_not(),
@@ -143,7 +147,7 @@ GridSearch::Search GridSearch::search(const Objective& objective, bool secant_ja
 
   // 3. A quadratic through the 3^L scores around the best point (per image, gathered).
   auto nb = windows(best_idx.unsqueeze(1), n, L, 1);  // (B, 3^L)
-  auto nb_scores = torch::empty(nb.sizes(), dtype);
+  auto nb_scores = torch::empty(nb.sizes(), z.options());
   for (int64_t b0 = 0; b0 < B; b0 += kImageChunk) {
     const int64_t b1 = std::min(B, b0 + kImageChunk);
     auto idx = nb.slice(0, b0, b1);
@@ -167,8 +171,8 @@ GridSearch::Search GridSearch::search(const Objective& objective, bool secant_ja
     for (int64_t v : o) k = k * 3 + v + 1;
     return nb_scores.select(1, k);
   };
-  auto grad = torch::empty({B, L}, dtype);
-  auto hess = torch::empty({B, L, L}, dtype);
+  auto grad = torch::empty({B, L}, z.options());
+  auto hess = torch::empty({B, L, L}, z.options());
   const std::vector<int64_t> zero(static_cast<size_t>(L), 0);
   auto f0 = at(zero);
   for (int64_t i = 0; i < L; ++i) {
@@ -196,7 +200,7 @@ GridSearch::Search GridSearch::search(const Objective& objective, bool secant_ja
   // (central, one-sided at the box's edge).
   if (secant_jacobian) {
     const auto multi = multi_index(best_idx, n, L);  // (B, L)
-    out.secant_jacobian = torch::empty({B, L, objective.decoder().pixels()}, dtype);
+    out.secant_jacobian = torch::empty({B, L, objective.decoder().pixels()}, z.options());
     for (int64_t i = 0; i < L; ++i) {
       auto up = multi.clone(), down = multi.clone();
       up.select(1, i).add_(1).clamp_max_(n - 1);
@@ -238,9 +242,9 @@ Solution GridSearch::solve(const Objective& objective, const torch::Tensor& star
     }
     s.latents = points;
     s.final_loss = loss;
-    s.iterations = torch::zeros({B}, torch::kInt64);
-    s.stop_reason =
-        torch::full({B}, static_cast<int64_t>(StopReason::kGlobalSearch), torch::kInt64);
+    s.iterations = torch::zeros({B}, start.options().dtype(torch::kInt64));
+    s.stop_reason = torch::full({B}, static_cast<int64_t>(StopReason::kGlobalSearch),
+                                start.options().dtype(torch::kInt64));
     s.left_box = detail::outside_box(points, settings_.box_radius);
     s.curves = detail::make_curves(hooks.curve_images, 0);
     detail::record_curve(s.curves, hooks.curve_images, loss, 0);

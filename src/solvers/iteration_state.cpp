@@ -13,10 +13,12 @@ IterationState::IterationState(const torch::Tensor& start, const torch::Tensor& 
       best_f_(f0.clone()),
       initial_f_(f0.clone()) {
   const int64_t b = start.size(0);
-  running_ = torch::ones({b}, torch::kBool);
-  stopped_now_ = torch::zeros({b}, torch::kBool);
-  iterations_ = torch::zeros({b}, torch::kInt64);
-  stop_reason_ = torch::full({b}, static_cast<int64_t>(StopReason::kMaxIterations), torch::kInt64);
+  const auto on = start.options();  // every state on the latents' device
+  running_ = torch::ones({b}, on.dtype(torch::kBool));
+  stopped_now_ = torch::zeros({b}, on.dtype(torch::kBool));
+  iterations_ = torch::zeros({b}, on.dtype(torch::kInt64));
+  stop_reason_ =
+      torch::full({b}, static_cast<int64_t>(StopReason::kMaxIterations), on.dtype(torch::kInt64));
   left_box_ = detail::outside_box(start, box_radius_);
   curves_ = detail::make_curves(hooks_.curve_images, stop_.max_iterations);
   detail::record_curve(curves_, hooks_.curve_images, f_, 0);

@@ -60,10 +60,10 @@ Solution Lbfgs::solve(const Objective& objective, const torch::Tensor& start,
     auto y0 = state.y().index_select(0, rows), f0 = state.f().index_select(0, rows);
 
     // Backtracking on the rows still searching.
-    auto pending = torch::arange(rows.size(0), torch::kInt64);  // positions within rows
+    auto pending = torch::arange(rows.size(0), rows.options());  // positions within rows
     auto t = torch::ones({rows.size(0)}, start.options());
     auto y_new = y0.clone(), f_new = f0.clone(), g_new = g.clone();
-    auto found = torch::zeros({rows.size(0)}, torch::kBool);
+    auto found = torch::zeros({rows.size(0)}, rows.options().dtype(torch::kBool));
     for (int trial = 0; trial < kMaxHalvings && pending.numel() > 0; ++trial) {
       auto tp = t.index_select(0, pending);
       auto y_try = y0.index_select(0, pending) + tp.unsqueeze(1) * d.index_select(0, pending);

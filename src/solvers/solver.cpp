@@ -77,7 +77,7 @@ void record_curve(torch::Tensor& curves, const std::vector<int64_t>& images,
                   const torch::Tensor& loss, int64_t it) {
   if (images.empty()) return;
   auto acc = curves.accessor<float, 2>();
-  auto l = loss.to(torch::kFloat32).contiguous();
+  auto l = loss.to(torch::kCPU, torch::kFloat32).contiguous();  // curves live on the CPU
   const float* p = l.data_ptr<float>();
   for (size_t k = 0; k < images.size(); ++k) acc[static_cast<int64_t>(k)][it] = p[images[k]];
 }

@@ -76,9 +76,12 @@ void write_npy(const std::filesystem::path& path, NpyType type, const std::vecto
 }
 
 NpyArray read_npy(const std::filesystem::path& path) {
-  const std::string bytes = read_file(path);
+  return parse_npy(read_file(path), path.string());
+}
+
+NpyArray parse_npy(const std::string& bytes, const std::string& name) {
   const auto fail = [&](const std::string& why) {
-    throw UserError(fmt::format("'{}' is not a readable .npy file: {}", path.string(), why),
+    throw UserError(fmt::format("'{}' is not a readable .npy file: {}", name, why),
                     "write it with numpy.save (C order, float32/float64/int/uint8/bool)");
   };
   if (bytes.size() < 10 || bytes.compare(0, kMagicSize, kMagic, kMagicSize) != 0)
@@ -115,16 +118,24 @@ NpyArray read_npy(const std::filesystem::path& path) {
     }
   }
   if (!found) fail(fmt::format("unsupported dtype '{}'", descr));
-  if (std::regex_search(header, std::regex("'fortran_order':\\s*True"))) fail("Fortran order");
+  array.fortran_order = std::regex_search(header, std::regex("'fortran_order':\\s*True"));
   if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)"))) fail("no 'shape'");
   const std::string dims = m[1];
-  const std::regex number("\\d+");
-  for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it)
-    array.shape.push_back(std::stoll(it->str()));
-
-  const size_t payload = static_cast<size_t>(array.numel()) * npy_item_size(array.type);
+  const std::regex number("[-+]?\\d+");
+  // The payload's size from the shape, without overflow: the header is checked against the
+  // file's length before anything is allocated.
+  uint64_t payload = npy_item_size(array.type);
+  for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it) {
+    const std::string text = it->str();
+    if (text[0] == '-') fail(fmt::format("negative dimension {} in its shape", text));
+    if (text.size() > 18) fail(fmt::format("dimension {} is too large", text));
+    const int64_t d = std::stoll(text);
+    array.shape.push_back(d);
+    if (__builtin_mul_overflow(payload, static_cast<uint64_t>(d), &payload))
+      fail(fmt::format("its shape ({}) overflows", dims));
+  }
   const size_t start = offset + header_len;
-  if (bytes.size() != start + payload)
+  if (payload > bytes.size() || bytes.size() != start + payload)
     fail(fmt::format("payload has {} bytes, the header's shape {} needs {}", bytes.size() - start,
                      shape_tuple(array.shape), payload));
   array.bytes.assign(bytes.begin() + static_cast<std::ptrdiff_t>(start), bytes.end());

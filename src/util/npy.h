@@ -18,6 +18,9 @@ struct NpyArray {
   NpyType type = NpyType::kFloat32;
   std::vector<int64_t> shape;
   std::vector<char> bytes;  // numel * item size
+  // The bytes are in Fortran order (the last dimension varies slowest), as NumPy saves a
+  // transposed view: the C-ordered array is the transpose of the reversed shape's.
+  bool fortran_order = false;
 
   int64_t numel() const;
   template <typename T>
@@ -33,8 +36,10 @@ std::string npy_encode(NpyType type, const std::vector<int64_t>& shape, const vo
 void write_npy(const std::filesystem::path& path, NpyType type, const std::vector<int64_t>& shape,
                const void* data);
 
-// Reads a .npy file; throws UserError naming the file for a bad magic, an unsupported dtype,
-// Fortran order or a truncated payload.
+// Reads a .npy file; throws UserError naming the file for a bad magic, an unsupported dtype, a
+// negative or overflowing shape, or a payload of another size than the shape's.
 NpyArray read_npy(const std::filesystem::path& path);
+// The same from the file's bytes in memory (an .npz member); `name` names it in errors.
+NpyArray parse_npy(const std::string& bytes, const std::string& name);
 
 }  // namespace preimage::util

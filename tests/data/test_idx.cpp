@@ -3,6 +3,7 @@
 
 #include "test_helpers.h"
 #include "data/idx.h"
+#include "data/tensor_io.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -78,4 +79,19 @@ TEST(Idx, WrongDimensionCount) {
 TEST(Idx, MissingFile) {
   const auto err = error_of("/nonexistent/train-images-idx3-ubyte", 3);
   EXPECT_TRUE(contains(err, "does not exist")) << err;
+}
+
+// NumPy saves a transposed view in Fortran order: it reads back as the same array.
+TEST(TensorIo, FortranOrderedArraysReadAsTheirValues) {
+  const auto dir = test_support::fresh_dir("fortran");
+  // (2, 3) with values 0..5 in C order, stored in Fortran order: column by column.
+  const float column_major[6] = {0, 3, 1, 4, 2, 5};
+  std::string h = "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }";
+  h.append((64 - (10 + h.size() + 1) % 64) % 64, ' ');
+  h.push_back('\n');
+  const std::string bytes = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(h.size()) +
+                            '\0' + h + std::string(reinterpret_cast<const char*>(column_major), 24);
+  util::write_file_atomic(dir / "f.npy", bytes);
+  auto t = data::read_npy_tensor(dir / "f.npy");
+  EXPECT_TRUE(torch::equal(t, torch::arange(6, torch::kFloat32).view({2, 3}))) << t;
 }

@@ -23,7 +23,7 @@ TEST(Records, ImagesRoundTrip) {
   r.spec.split = "test";
   r.spec.labels_path = "labels.idx";
   r.spec.data_dir = "/data";
-  r.spec.binarize = false;
+  r.spec.binarize = std::nullopt;  // grey levels kept
   r.range = {100, 300};
   r.count = 200;
   r.name = "mnist/test";

@@ -51,13 +51,13 @@ inline std::filesystem::path fresh_dir(const std::string& name) {
   return d;
 }
 
-// The message of the UserError `f` throws ("" when it throws none).
+// The message and the hint of the UserError `f` throws ("" when it throws none).
 template <typename F>
 std::string user_error_of(F f) {
   try {
     f();
   } catch (const UserError& e) {
-    return e.what();
+    return std::string(e.what()) + "\n  ---> HINT: " + e.hint();
   }
   return "";
 }

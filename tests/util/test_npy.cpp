@@ -75,3 +75,29 @@ TEST(Npy, BadMagicAndDtypeAreErrors) {
   util::write_file_atomic(path, complex_header);
   EXPECT_THROW(util::read_npy(path), UserError);
 }
+
+TEST(Npy, ShapesThatCannotBeAreRefusedBeforeAllocating) {
+  const auto path = temp_dir() / "shape.npy";
+  auto header = [](const std::string& shape) {
+    std::string h = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+    h.append((64 - (10 + h.size() + 1) % 64) % 64, ' ');
+    h.push_back('\n');
+    return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(h.size() & 0xff) +
+           static_cast<char>(h.size() >> 8) + h;
+  };
+  for (const auto& [shape, expected] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"(-5, 2)", "negative dimension"},
+           {"(4294967296, 4294967296, 4294967296)", "overflows"},
+           {"(123456789012345678901,)", "too large"},
+           {"(1000000, 1000000)", "payload"}}) {
+    util::write_file_atomic(path, header(shape) + std::string(16, '\0'));
+    try {
+      util::read_npy(path);
+      FAIL() << shape << " was accepted";
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << shape << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find("shape.npy"), std::string::npos) << e.what();
+    }
+  }
+}

@@ -1,0 +1,150 @@
+#include "data/archives.h"
+
+#include <zip.h>
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "data/tensor_io.h"
+#include "util/error.h"
+#include "util/npy.h"
+
+namespace preimage::data {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr uint64_t kMaxArrayBytes = uint64_t{1} << 34;  // 16 GiB: a larger member is refused
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// ---- HDF5 ----
+
+struct Hdf5Visit {
+  hid_t file;
+  std::vector<NamedArray> arrays;
+  std::string error;  // the first failure, reported after the walk
+};
+
+herr_t visit_object(hid_t root, const char* name, const H5O_info_t* info, void* data) {
+  auto* visit = static_cast<Hdf5Visit*>(data);
+  if (info->type != H5O_TYPE_DATASET || std::string(name) == ".") return 0;
+  const hid_t dataset = H5Dopen2(root, name, H5P_DEFAULT);
+  if (dataset < 0) {
+    visit->error = fmt::format("cannot open dataset '{}'", name);
+    return -1;
+  }
+  const hid_t type = H5Dget_type(dataset);
+  const H5T_class_t cls = H5Tget_class(type);
+  H5Tclose(type);
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER) {  // strings and the like: not weights
+    H5Dclose(dataset);
+    return 0;
+  }
+  const hid_t space = H5Dget_space(dataset);
+  const int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
+  if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  H5Sclose(space);
+  std::vector<int64_t> shape;
+  uint64_t bytes = 4;
+  for (hsize_t d : dims) {
+    shape.push_back(static_cast<int64_t>(d));
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) || bytes > kMaxArrayBytes) {
+      visit->error = fmt::format("dataset '{}' is too large", name);
+      H5Dclose(dataset);
+      return -1;
+    }
+  }
+  auto tensor = torch::empty(shape, torch::kFloat32);
+  const herr_t read = H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                              tensor.data_ptr<float>());
+  H5Dclose(dataset);
+  if (read < 0) {
+    visit->error = fmt::format("cannot read dataset '{}' as numbers", name);
+    return -1;
+  }
+  visit->arrays.emplace_back(name, tensor);
+  return 0;
+}
+
+}  // namespace
+
+std::vector<NamedArray> read_npz(const fs::path& path) {
+  require(fs::is_regular_file(path), fmt::format("'{}' does not exist or is not a file", path.string()),
+          "give the .npz written by numpy.savez (or a folder of .npy files)");
+  int error = 0;
+  std::unique_ptr<zip_t, decltype(&zip_close)> archive(zip_open(path.c_str(), ZIP_RDONLY, &error),
+                                                       &zip_close);
+  require(archive != nullptr,
+          fmt::format("'{}' is not an .npz archive (not a zip file)", path.string()),
+          "write it with numpy.savez or numpy.savez_compressed");
+  std::vector<NamedArray> arrays;
+  const zip_int64_t count = zip_get_num_entries(archive.get(), 0);
+  for (zip_int64_t i = 0; i < count; ++i) {
+    zip_stat_t stat;
+    zip_stat_init(&stat);
+    require(zip_stat_index(archive.get(), static_cast<zip_uint64_t>(i), 0, &stat) == 0 &&
+                (stat.valid & ZIP_STAT_SIZE) && (stat.valid & ZIP_STAT_NAME),
+            fmt::format("'{}': member {} of the archive is unreadable", path.string(), i));
+    const std::string name = stat.name;
+    require(ends_with(name, ".npy"),
+            fmt::format("'{}' holds '{}', not a .npy member: not an .npz of arrays", path.string(),
+                        name));
+    require(stat.size <= kMaxArrayBytes,
+            fmt::format("'{}': member '{}' is too large ({} bytes)", path.string(), name,
+                        stat.size));
+    std::unique_ptr<zip_file_t, decltype(&zip_fclose)> member(
+        zip_fopen_index(archive.get(), static_cast<zip_uint64_t>(i), 0), &zip_fclose);
+    require(member != nullptr,
+            fmt::format("'{}': member '{}' cannot be opened", path.string(), name));
+    std::string bytes(static_cast<size_t>(stat.size), '\0');
+    const zip_int64_t read = zip_fread(member.get(), bytes.data(), stat.size);
+    require(read == static_cast<zip_int64_t>(stat.size),
+            fmt::format("'{}': member '{}' is truncated or corrupt", path.string(), name));
+    arrays.emplace_back(name.substr(0, name.size() - 4),
+                        tensor_of(util::parse_npy(bytes, path.string() + ":" + name)));
+  }
+  require(!arrays.empty(), fmt::format("'{}' holds no array", path.string()));
+  return arrays;
+}
+
+std::vector<NamedArray> read_npy_folder(const fs::path& folder) {
+  require(fs::is_directory(folder), fmt::format("'{}' is not a folder", folder.string()));
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(folder))
+    if (entry.is_regular_file() && entry.path().extension() == ".npy") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  require(!files.empty(), fmt::format("folder '{}' holds no .npy file", folder.string()),
+          "save each weight matrix and bias vector with numpy.save");
+  std::vector<NamedArray> arrays;
+  for (const auto& f : files) arrays.emplace_back(f.stem().string(), read_npy_tensor(f));
+  return arrays;
+}
+
+std::vector<NamedArray> read_hdf5_datasets(const fs::path& path) {
+  require(fs::is_regular_file(path), fmt::format("'{}' does not exist or is not a file", path.string()));
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are ours to report, not HDF5's to print
+  require(H5Fis_hdf5(path.c_str()) > 0, fmt::format("'{}' is not an HDF5 file", path.string()),
+          "give the .h5 or .weights.h5 that Keras's save_weights wrote");
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  require(file >= 0, fmt::format("'{}' cannot be opened as HDF5 (corrupt?)", path.string()));
+  Hdf5Visit visit{file, {}, ""};
+  const herr_t walked = H5Ovisit(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, visit_object, &visit);
+  if (walked < 0 && visit.error.empty()) {  // no creation order recorded: by name instead
+    visit.arrays.clear();
+    H5Ovisit(file, H5_INDEX_NAME, H5_ITER_INC, visit_object, &visit);
+  }
+  H5Fclose(file);
+  require(visit.error.empty(), fmt::format("'{}': {}", path.string(), visit.error));
+  require(!visit.arrays.empty(), fmt::format("'{}' holds no numeric dataset", path.string()),
+          "give the file Keras's save_weights wrote");
+  return visit.arrays;
+}
+
+}  // namespace preimage::data
