@@ -21,6 +21,7 @@ packages=(
   libhdf5-dev                           # Keras-layout weight files (.h5, .weights.h5)
   libzip-dev                            # .npz archives of weights and images
   libssl-dev                            # SHA-256 of imported model files in the run manifest
+  clang libfuzzer-14-dev                # fuzz targets (scripts/fuzz.sh: clang 14's libFuzzer)
 )
 
 missing=()

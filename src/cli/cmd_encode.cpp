@@ -26,12 +26,25 @@ void add_encode_command(CLI::App& app) {
   cmd->add_option("--images", cfg->step.images, "Images: N (first N), A:B, or all")
       ->capture_default_str();
   cmd->add_option("--shard", cfg->step.shard, "Only part k of n of the range: k/n");
-  cmd->callback([cfg] {
+  cmd->callback([cfg, cmd] {
     finish_data_options(cfg->step.data, cfg->data);
     finish_model_options(cfg->step.model, cfg->model, cfg->data);
     // With a model given, the run folder may be new: encode records the model in it.
     auto run = cfg->step.model.empty() ? run::RunFolder::open(cfg->run)
                                        : run::RunFolder::create(cfg->run);
+    // Without a choice of images, a run that has some encodes its own again (not MNIST's first
+    // 5000, which would leave its methods' results on other images).
+    bool chose_images = cmd->count("--images") > 0 || cmd->count("--shard") > 0;
+    for (const char* flag :
+         {"--data", "--split", "--labels", "--binarize", "--image-shape"})
+      chose_images = chose_images || cmd->count(flag) > 0;
+    if (!chose_images && run.has_images()) {
+      const auto recorded = run.images();
+      const auto data_dir = cfg->step.data.data_dir;
+      cfg->step.data = recorded.spec;
+      if (cmd->count("--data-dir") > 0) cfg->step.data.data_dir = data_dir;  // moved data
+      cfg->step.images = recorded.range.str();
+    }
     pipeline::encode_images(run, cfg->step);
   });
 }

@@ -33,7 +33,9 @@ void add_invert_command(CLI::App& app) {
   cmd->callback([cfg] {
     finish_model_options(cfg->step.model, cfg->model, cfg->data);
     cfg->step.request();  // the settings checked before anything is opened
-    auto run = run::RunFolder::open(cfg->run);
+    // A shard only reads the whole run (shards of one run are inverted at once).
+    auto run = run::RunFolder::open(cfg->run, cfg->shard.empty() ? run::Access::kWrite
+                                                                 : run::Access::kRead);
     if (cfg->shard.empty()) {
       require(cfg->out.empty(), "--out is only for --shard",
               "drop --out: invert writes into the run folder");

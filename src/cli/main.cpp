@@ -1,6 +1,11 @@
 // preimage: for each image z, the latent y whose decoding D(y) is closest to z.
 // This file only builds the command line; every subcommand calls the library.
 #include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include <fmt/format.h>
 
 #include <spdlog/spdlog.h>
 
@@ -10,6 +15,23 @@
 #include "util/build_config.h"
 #include "util/error.h"
 #include "util/progress.h"
+
+namespace {
+// The system refused memory: say how much was asked (LibTorch's message has the bytes) and what
+// asks for less, instead of the allocator's own words.
+int out_of_memory(const std::string& libtorch_message) {
+  std::string asked;
+  const std::string key = "tried to allocate ";
+  if (const auto at = libtorch_message.find(key); at != std::string::npos) {
+    const double bytes = std::strtod(libtorch_message.c_str() + at + key.size(), nullptr);
+    if (bytes > 0) asked = fmt::format(" (one allocation of {:.2f} GB was refused)", bytes / 1e9);
+  }
+  std::fprintf(stderr, "error: out of memory%s\n", asked.c_str());
+  std::fprintf(stderr, "  ---> HINT: ask for less at once: fewer --images, a smaller --chunk or "
+                       "--batch-size, fewer --workers, or a smaller model\n");
+  return 1;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace preimage;
@@ -49,8 +71,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     if (!e.hint().empty()) std::fprintf(stderr, "  ---> HINT: %s\n", e.hint().c_str());
     return 1;
+  } catch (const std::bad_alloc&) {
+    return out_of_memory("");
   } catch (const c10::Error& e) {
-    std::fprintf(stderr, "error (LibTorch): %s\n", e.what_without_backtrace());
+    const std::string what = e.what_without_backtrace();
+    if (what.find("can't allocate memory") != std::string::npos) return out_of_memory(what);
+    std::fprintf(stderr, "error (LibTorch): %s\n", what.c_str());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

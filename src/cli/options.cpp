@@ -123,14 +123,12 @@ void add_chunk_option(CLI::App& cmd, int64_t& chunk_size) {
   cmd.add_option("--chunk", chunk_size,
                  "Images solved together (bounds memory; 0: automatic, at most 2000, spread "
                  "evenly over the workers; give it for results that do not depend on the workers)")
-      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
 }
 
 void add_workers_option(CLI::App& cmd, int64_t& workers) {
   cmd.add_option("--workers", workers,
                  "Chunks solved at once, each on one core (0: as many as the BLAS has threads)")
-      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
 }
 
@@ -196,7 +194,6 @@ void add_loss_options(CLI::App& cmd, solvers::LossSpec& loss) {
       ->default_str("squared-error");
   cmd.add_option("--prior-weight", loss.prior_weight,
                  "lambda of a prior term lambda*|y|^2 (0: none)")
-      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
 }
 

@@ -11,6 +11,7 @@
 
 #include "data/tensor_io.h"
 #include "util/error.h"
+#include "util/input_file.h"
 #include "util/npy.h"
 
 namespace preimage::data {
@@ -55,7 +56,8 @@ herr_t visit_object(hid_t root, const char* name, const H5O_info_t* info, void* 
   uint64_t bytes = 4;
   for (hsize_t d : dims) {
     shape.push_back(static_cast<int64_t>(d));
-    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) || bytes > kMaxArrayBytes) {
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) || bytes > kMaxArrayBytes ||
+        bytes > util::physical_memory_bytes()) {
       visit->error = fmt::format("dataset '{}' is too large", name);
       H5Dclose(dataset);
       return -1;
@@ -96,9 +98,19 @@ std::vector<NamedArray> read_npz(const fs::path& path) {
     require(ends_with(name, ".npy"),
             fmt::format("'{}' holds '{}', not a .npy member: not an .npz of arrays", path.string(),
                         name));
-    require(stat.size <= kMaxArrayBytes,
+    require(stat.size <= kMaxArrayBytes && stat.size <= util::physical_memory_bytes(),
             fmt::format("'{}': member '{}' is too large ({} bytes)", path.string(), name,
                         stat.size));
+    // The size a member claims is checked against what its compressed bytes can hold before
+    // it is allocated (deflate expands at most 1032:1; numpy stores or deflates).
+    const bool bounded_method = (stat.valid & ZIP_STAT_COMP_METHOD) &&
+                                (stat.comp_method == ZIP_CM_STORE || stat.comp_method == ZIP_CM_DEFLATE);
+    require(!bounded_method || !(stat.valid & ZIP_STAT_COMP_SIZE) ||
+                stat.size <= stat.comp_size * (stat.comp_method == ZIP_CM_STORE ? 1 : 1032),
+            fmt::format("'{}': member '{}' claims {} bytes, more than its {} compressed bytes can "
+                        "hold: the archive is corrupt", path.string(), name, stat.size,
+                        stat.comp_size),
+            "write it again with numpy.savez");
     std::unique_ptr<zip_file_t, decltype(&zip_fclose)> member(
         zip_fopen_index(archive.get(), static_cast<zip_uint64_t>(i), 0), &zip_fclose);
     require(member != nullptr,

@@ -57,7 +57,12 @@ std::vector<int64_t> parse_image_shape(const std::string& text) {
     if (std::isdigit(static_cast<unsigned char>(c))) {
       current += c;
     } else if (c == ',' || c == 'x') {
-      if (current.empty() || current.size() > 9) fail();
+      if (current.empty()) fail();
+      // At most 9 digits (no image is a billion pixels wide): never std::stoll's out_of_range.
+      require(current.size() <= 9,
+              fmt::format("image shape '{}' has dimension {}, more than any image holds", text,
+                          current),
+              "use H,W or C,H,W, e.g. 28,28 or 3,32,32");
       shape.push_back(std::stoll(current));
       if (shape.back() <= 0) fail();
       current.clear();
@@ -95,6 +100,41 @@ Files named_files(const DataSpec& spec) {
           "run scripts/setup.sh, which fetches MNIST and unpacks Fashion-MNIST into data/");
   const std::string prefix = spec.split == "train" ? "train" : "t10k";
   return {dir / (prefix + "-images-idx3-ubyte"), dir / (prefix + "-labels-idx1-ubyte")};
+}
+
+// The labels of `available` images: one whole number 0..9 per image, checked at load so that a
+// wrong file fails here, naming itself, rather than in the report's per-digit parts.
+torch::Tensor read_labels(const fs::path& path, const fs::path& images, int64_t available) {
+  const std::string name = path.string();
+  const std::string hint = "give the labels file of the same split as the images";
+  auto raw = path.extension() == ".npy" ? read_npy_tensor(path) : read_idx(path, 1);
+  require(raw.dim() == 1,
+          fmt::format("'{}' holds labels of shape ({}), expected a 1-D array: one label per image",
+                      name, fmt::join(raw.sizes(), ", ")),
+          "save the labels as a flat array, e.g. numpy.save(path, labels.reshape(-1))");
+  require(raw.size(0) == available,
+          fmt::format("'{}' holds {} labels, but '{}' holds {} images", name, raw.size(0),
+                      images.string(), available),
+          hint);
+  if (raw.is_floating_point()) {
+    const auto whole = torch::isfinite(raw).logical_and(raw == torch::round(raw));
+    if (!whole.all().item<bool>()) {
+      const int64_t at = whole.logical_not().nonzero()[0][0].item<int64_t>();
+      throw UserError(fmt::format("'{}' holds label {} at position {}, expected a whole number "
+                                  "0..9", name, raw[at].item<double>(), at),
+                      hint);
+    }
+  }
+  const auto as_double = raw.to(torch::kFloat64);
+  const auto outside = as_double.lt(0).logical_or(as_double.gt(9));
+  if (outside.any().item<bool>()) {
+    const int64_t at = outside.nonzero()[0][0].item<int64_t>();
+    throw UserError(fmt::format("'{}' holds label {} at position {}, expected a class 0..9", name,
+                                as_double[at].item<double>(), at),
+                    "the analysis and the report count ten classes (digits); leave out --labels "
+                    "for images without them");
+  }
+  return raw.to(torch::kInt64);
 }
 
 bool is_named(const std::string& source) {
@@ -140,10 +180,12 @@ Dataset load_dataset(const DataSpec& spec, ImageRange range) {
         shape = {side, side};
       }
       int64_t p = 1;
-      for (int64_t d : shape) p *= d;
-      require(p == raw.size(1),
+      bool overflow = false;
+      for (int64_t d : shape) overflow = overflow || __builtin_mul_overflow(p, d, &p);
+      require(!overflow && p == raw.size(1),
               fmt::format("'{}' has flat images of {} pixels; --image-shape {} makes {}",
-                          files.images.string(), raw.size(1), fmt::join(shape, ","), p));
+                          files.images.string(), raw.size(1), fmt::join(shape, ","),
+                          overflow ? std::string("more than 2^63") : std::to_string(p)));
       shape.insert(shape.begin(), raw.size(0));
       raw = raw.view(shape);
     }
@@ -158,22 +200,19 @@ Dataset load_dataset(const DataSpec& spec, ImageRange range) {
     raw = read_idx(files.images, 3);
   }
   const int64_t available = raw.size(0);
-  if (!files.labels.empty()) {
-    labels = files.labels.extension() == ".npy" ? read_npy_tensor(files.labels).to(torch::kInt64)
-                                                : read_idx(files.labels, 1).to(torch::kInt64);
-    require(labels.dim() == 1 && labels.size(0) == available,
-            fmt::format("'{}' holds {} labels but '{}' holds {} images", files.labels.string(),
-                        labels.size(0), files.images.string(), available),
-            "the images and labels files must come from the same split");
-  } else {
-    labels = torch::full({available}, -1, torch::kInt64);
-  }
-
+  // An empty file first: its other sizes, unbounded by any bytes, could overflow a product.
   range = resolve_range(range, available, fmt::format("'{}'", files.images.string()));
-  auto slice = raw.slice(0, range.begin, range.end);
   if (raw.dim() == 4) ds.channels = raw.size(1);
   ds.height = raw.size(raw.dim() - 2);
   ds.width = raw.size(raw.dim() - 1);
+  // Before anything per image is allocated: images of no pixels make a file of any count tiny.
+  require(ds.pixels() > 0,
+          fmt::format("'{}' holds images of {} pixels ({}), expected at least one",
+                      files.images.string(), ds.pixels(), fmt::join(raw.sizes().slice(1), " x ")));
+  labels = files.labels.empty() ? torch::full({available}, -1, torch::kInt64)
+                                : read_labels(files.labels, files.images, available);
+
+  auto slice = raw.slice(0, range.begin, range.end);
   auto images = slice.reshape({range.size(), ds.pixels()});
   ds.images = spec.binarize ? binarize(images, *spec.binarize)
                             : (images.scalar_type() == torch::kUInt8

@@ -45,13 +45,14 @@ void write_npy_tensor(const std::filesystem::path& path, const torch::Tensor& te
 torch::Tensor tensor_of(const util::NpyArray& array) {
   if (!array.fortran_order) {
     auto t = torch::empty(array.shape, torch_type(array.type));
-    std::memcpy(t.data_ptr(), array.bytes.data(), array.bytes.size());
+    // An empty array's data pointers may be null, which memcpy must not be given even for 0 bytes.
+    if (!array.bytes.empty()) std::memcpy(t.data_ptr(), array.bytes.data(), array.bytes.size());
     return t;
   }
   // Fortran order: the C-ordered array of the reversed shape, transposed back.
   std::vector<int64_t> reversed(array.shape.rbegin(), array.shape.rend());
   auto t = torch::empty(reversed, torch_type(array.type));
-  std::memcpy(t.data_ptr(), array.bytes.data(), array.bytes.size());
+  if (!array.bytes.empty()) std::memcpy(t.data_ptr(), array.bytes.data(), array.bytes.size());
   std::vector<int64_t> order;
   for (int64_t d = static_cast<int64_t>(reversed.size()) - 1; d >= 0; --d) order.push_back(d);
   return t.permute(order).contiguous();

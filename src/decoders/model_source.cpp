@@ -6,6 +6,7 @@
 #include <cmath>
 #include <mutex>
 #include <set>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -332,7 +333,7 @@ std::string ModelSource::kind() const {
 
 torch::Device parse_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
-  require(name == "cuda" || name.rfind("cuda:", 0) == 0,
+  require(std::regex_match(name, std::regex(R"(cuda(:\d{1,4})?)")),
           fmt::format("unknown device '{}'", name), "use cpu, cuda or cuda:N");
   require(torch::cuda::is_available(),
           fmt::format("device '{}' asked, but CUDA is not available (this preimage's LibTorch {} "
@@ -347,7 +348,7 @@ torch::Device parse_device(const std::string& name) {
 }
 
 const Encoder& GenerativeModel::require_encoder(const std::string& what_for) const {
-  require(encoder != nullptr, fmt::format("{} needs the model's encoder, and this model has none",
+  require(encoder != nullptr, fmt::format("{} needs the model's encoder, and this model has no encoder",
                                           what_for),
           "give a model with an encoder (--encoder), or start from the prior, the grid or "
           "random:K (--start)");

@@ -15,19 +15,47 @@ nlohmann::json VaeConfig::to_json() const {
 
 VaeConfig VaeConfig::from_json(const nlohmann::json& j) {
   VaeConfig c;
-  try {
-    require(j.at("kind").get<std::string>() == "dense-vae",
-            fmt::format("architecture kind '{}' is not a dense-vae", j.at("kind").dump()));
-    c.image_height = j.at("image_height");
-    c.image_width = j.at("image_width");
-    c.latent_dim = j.at("latent_dim");
-    c.hidden_width = j.at("hidden_width");
-    c.encoder_depth = j.at("encoder_depth");
-    c.decoder_depth = j.at("decoder_depth");
-  } catch (const nlohmann::json::exception& e) {
-    throw UserError(fmt::format("incomplete VAE architecture record: {}", e.what()));
-  }
+  require(j.is_object() && j.contains("kind") && j.at("kind") == "dense-vae",
+          fmt::format("architecture record {} is not a dense-vae", j.dump()));
+  auto field = [&](const char* key) {
+    require(j.contains(key) && j.at(key).is_number_integer(),
+            fmt::format("incomplete VAE architecture record: '{}' is missing or not a whole number",
+                        key));
+    return j.at(key).get<int64_t>();
+  };
+  c.image_height = field("image_height");
+  c.image_width = field("image_width");
+  c.latent_dim = field("latent_dim");
+  c.hidden_width = field("hidden_width");
+  c.encoder_depth = field("encoder_depth");
+  c.decoder_depth = field("decoder_depth");
   return c;
+}
+
+void VaeConfig::check_sizes(const std::string& source) const {
+  auto within = [&](const char* key, const char* flag, int64_t value, int64_t low, int64_t high) {
+    require(value >= low && value <= high,
+            fmt::format("{}: {} ({}) is {}, expected {} to {}", source, key, flag, value, low, high),
+            "give sizes within those bounds");
+  };
+  within("latent_dim", "--latent-dim", latent_dim, 1, 1024);
+  within("hidden_width", "--hidden-width", hidden_width, 1, 16384);
+  within("encoder_depth", "--encoder-depth", encoder_depth, 0, 64);
+  within("decoder_depth", "--decoder-depth", decoder_depth, 0, 64);
+  within("image_height", "the images' height", image_height, 1, 4096);
+  within("image_width", "the images' width", image_width, 1, 4096);
+  // Weights and biases of both MLPs, counted in double: the bounds above keep it finite.
+  auto mlp = [&](double in, double depth, double out) {
+    const double w = static_cast<double>(hidden_width);
+    return depth == 0 ? in * out + out : in * w + w + (depth - 1) * (w * w + w) + w * out + out;
+  };
+  const double p = static_cast<double>(pixels()), l = static_cast<double>(latent_dim);
+  const double parameters = mlp(p, static_cast<double>(encoder_depth), 2 * l) +
+                            mlp(l, static_cast<double>(decoder_depth), p);
+  require(parameters <= 1e9,
+          fmt::format("{}: a VAE of {} has {:.3g} parameters, more than the 10^9 this tool builds",
+                      source, describe(), parameters),
+          "give a smaller --hidden-width or depth");
 }
 
 std::string VaeConfig::describe() const {
@@ -39,8 +67,7 @@ std::string VaeConfig::describe() const {
 bool VaeConfig::operator==(const VaeConfig& o) const { return to_json() == o.to_json(); }
 
 VaeImpl::VaeImpl(const VaeConfig& config) : config_(config) {
-  require(config.latent_dim > 0 && config.hidden_width > 0 && config.pixels() > 0,
-          "VAE sizes must be positive");
+  config.check_sizes("the VAE's architecture");
   encoder_ = register_module(
       "encoder", Mlp(MlpShape{config.pixels(), config.hidden_width, config.encoder_depth,
                               2 * config.latent_dim}));

@@ -21,6 +21,10 @@ struct VaeConfig {
   int64_t decoder_depth = 4;   // hidden layers of the decoder
 
   int64_t pixels() const { return image_height * image_width; }
+  // Throws UserError unless every size is one this tool builds (L 1..1024, width 1..16384,
+  // depths 0..64, images up to 4096 x 4096, at most 10^9 parameters), before anything is
+  // allocated; `source` says where the sizes came from ("the flags", "checkpoint 'x'").
+  void check_sizes(const std::string& source) const;
   nlohmann::json to_json() const;
   static VaeConfig from_json(const nlohmann::json& j);  // throws UserError on missing keys
   std::string describe() const;  // one line, e.g. "784-[5x784]-2 / 2-[4x784]-784"

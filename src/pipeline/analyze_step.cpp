@@ -171,6 +171,10 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
     spdlog::warn("success rates left out: {}", no_classifier);
   }
 
+  // The analysis's files (analysis/, MB and MA) land with its record in the manifest
+  // (RunFolder::save_manifest); the classifier above, a file of its own, is kept even when the
+  // analysis fails.
+  const auto staging = run.stage();
   nlohmann::json out;
   out["schema_version"] = kSchemaVersion;
   out["run"] = fs::absolute(dir).string();

@@ -1,13 +1,15 @@
 #include "pipeline/complete_step.h"
 
+#include <optional>
 #include <regex>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <stb/stb_image.h>
 
+#include "data/mask.h"
 #include "data/range.h"
 #include "data/tensor_io.h"
+#include "solvers/registry.h"
 #include "decoders/model_source.h"
 #include "pipeline/run_model.h"
 #include "report/image_grid.h"
@@ -20,7 +22,7 @@ namespace fs = std::filesystem;
 torch::Tensor rect_mask(const std::string& rect, int64_t height, int64_t width) {
   std::smatch m;
   const std::string hint = "use --rect R0:R1,C0:C1, e.g. 0:14,0:28 for the top half of 28x28";
-  require(std::regex_match(rect, m, std::regex(R"((\d+):(\d+),(\d+):(\d+))")),
+  require(std::regex_match(rect, m, std::regex(R"((\d{1,9}):(\d{1,9}),(\d{1,9}):(\d{1,9}))")),
           fmt::format("cannot read rectangle '{}'", rect), hint);
   const int64_t r0 = std::stoll(m[1]), r1 = std::stoll(m[2]), c0 = std::stoll(m[3]),
                 c1 = std::stoll(m[4]);
@@ -33,27 +35,7 @@ torch::Tensor rect_mask(const std::string& rect, int64_t height, int64_t width) 
 }
 
 torch::Tensor read_mask(const fs::path& path, int64_t height, int64_t width) {
-  require(fs::exists(path), fmt::format("mask file '{}' does not exist", path.string()),
-          "give a PNG or .npy of the image's size, nonzero = known pixel");
-  torch::Tensor mask;
-  if (path.extension() == ".npy") {
-    mask = data::read_npy_tensor(path).to(torch::kFloat32).ne(0).to(torch::kFloat32);
-  } else {
-    int w = 0, h = 0, channels = 0;
-    unsigned char* pixels = stbi_load(path.c_str(), &w, &h, &channels, 1);
-    if (pixels == nullptr) {  // stb's reason exists only after a failure
-      const char* reason = stbi_failure_reason();
-      throw UserError(fmt::format("cannot read mask image '{}': {}", path.string(),
-                                  reason != nullptr ? reason : "unknown format"),
-                      "give a PNG (grey > 127 = known pixel) or a .npy array");
-    }
-    mask = torch::from_blob(pixels, {h, w}, torch::kUInt8).gt(127).to(torch::kFloat32);
-    stbi_image_free(pixels);
-  }
-  require(mask.numel() == height * width,
-          fmt::format("mask '{}' has {} pixels, the images have {}x{}", path.string(),
-                      mask.numel(), height, width));
-  return mask.reshape({-1}).contiguous();
+  return data::read_mask(path, height, width);  // PNG or .npy, checked in data/mask.cpp
 }
 
 CompleteStep completion_of_run(const run::RunFolder& run, CompleteStep step, bool data_given,
@@ -93,19 +75,12 @@ Completion complete_images(const CompleteStep& step) {
   const int64_t known = mask.sum().item<int64_t>();
   require(known > 0, "the mask keeps no pixel: nothing to invert on",
           "the rectangle or mask marks the known pixels (or the missing ones with --missing)");
-  const auto& spec = solvers::method_spec(step.method);
-  require(spec.max_latent_dim == 0 || model.latent_dim() <= spec.max_latent_dim,
-          fmt::format("{} needs a latent dimension of at most {}, this model has {}", step.method,
-                      spec.max_latent_dim, model.latent_dim()),
-          "use --method gauss-newton");
-  require(!spec.needs_encoder || model.has_encoder(),
-          fmt::format("{} needs the model's encoder, and the model has none", step.method));
-  require(step.start != "encoder" || model.has_encoder(),
-          "--start encoder needs the model's encoder, and the model has none",
-          "use --start prior");
+  solvers::require_method_fits(step.method, step.start, model.latent_dim(), model.has_encoder());
   auto ds = data::load_dataset(step.data, range);
   require_model_fits(model, ds, "the images to complete");
   util::ensure_writable_dir(step.out);
+  // A completion that a kill interrupted while its files were renamed is finished first.
+  util::recover_commit(step.out / ".commit");
 
   const auto& decoder = *model.decoder;
   // The solvers see the masked images (missing pixels 0): the masked loss ignores those pixels
@@ -126,6 +101,9 @@ Completion complete_images(const CompleteStep& step) {
   c.final_loss = s.final_loss.to(torch::kCPU);
   c.completed = ds.images * mask + decoded * (1 - mask);
 
+  // The completion's files land together, completion.json last (through a journal).
+  util::StagedFiles files;
+  std::optional<util::StagingScope> staging(std::in_place, files);
   data::write_npy_tensor(step.out / "completed.npy", c.completed.contiguous());
   data::write_npy_tensor(step.out / "decoded.npy", decoded.contiguous());
   data::write_npy_tensor(step.out / "latents.npy", c.latents.contiguous());
@@ -152,6 +130,8 @@ Completion complete_images(const CompleteStep& step) {
       {"files", {"completed.png", "completed.npy", "decoded.npy", "latents.npy", "mask.npy",
                  "start_loss.npy", "final_loss.npy"}}};
   util::write_file_atomic(step.out / "completion.json", record.dump(2) + "\n");
+  staging.reset();
+  files.commit(step.out / ".commit");
   spdlog::info("wrote {}", (step.out / "completed.png").string());
   return c;
 }

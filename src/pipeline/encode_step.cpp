@@ -1,6 +1,7 @@
 #include "pipeline/encode_step.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "pipeline/run_model.h"
@@ -17,6 +18,14 @@ void encode_images(run::RunFolder& run, const EncodeStep& step) {
     require_model_fits(m, ds, "the images to encode");
   });
   require_model_fits(model, ds, "the images to encode");
+  if (run.has_images() && !run.methods().empty()) {
+    const auto before = run.images();
+    if (before.name != ds.name || before.range.str() != range.str())
+      spdlog::warn("the run's images change from {} ({}) to {} ({}): the results of {} were "
+                   "found for the old ones; invert again before analyzing",
+                   before.name, before.range.str(), ds.name, range.str(),
+                   fmt::join(run.methods(), ", "));
+  }
   run.write_images(step.data, ds, range);
   if (model.has_encoder()) {
     spdlog::info("encoding {} images of {} (range {})", ds.size(), ds.name, range.str());

@@ -7,8 +7,11 @@
 #include <spdlog/spdlog.h>
 
 #include "pipeline/run_model.h"
+#include "pipeline/threads.h"
+#include "run/partial_inversion.h"
 #include "solvers/grid.h"
 #include "util/error.h"
+#include "util/sha256.h"
 
 namespace preimage::pipeline {
 
@@ -20,6 +23,8 @@ solvers::InvertRequest InvertStep::request() const {
   r.chunk_size = chunk_size;
   r.workers = workers;
   r.show_progress = show_progress;
+  solvers::check_loss_spec(r.loss);
+  check_parallelism(r.chunk_size, r.workers);
   return r;
 }
 
@@ -79,8 +84,37 @@ torch::Tensor start_points(const run::RunFolder& run, const InvertStep& step,
   return y.to(options);
 }
 
+namespace {
+
+// What an inversion's chunks depend on: a resume with any of it changed starts over.
+nlohmann::json inversion_identity(const run::MethodRecord& record,
+                                  const solvers::InvertRequest& request,
+                                  const decoders::GenerativeModel& model,
+                                  const torch::Tensor& targets, const torch::Tensor& start) {
+  nlohmann::json model_id = model.record;
+  if (model_id.contains("path")) {  // preimage's own VAE: its bytes, wherever it lies
+    model_id["sha256"] = util::sha256_of(model_id["path"].get<std::string>());
+    model_id.erase("path");
+  }
+  return {{"format", 1},
+          {"versions", run::version_info()},
+          {"method", record.method},
+          {"settings", record.settings},
+          {"curve_images", request.curve_images},
+          {"model", model_id},
+          {"device", targets.device().str()},
+          {"images", targets.size(0)},
+          {"targets", run::tensor_digest(targets)},
+          {"start", run::tensor_digest(start)},
+          {"mask", request.loss.mask.defined() ? run::tensor_digest(request.loss.mask)
+                                                : std::string()}};
+}
+
+}  // namespace
+
 solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step) {
   solvers::InvertRequest request = step.request();  // settings checked before any work
+  run.require_write();
   const auto model = adopt_model(run, step.model);
   const auto ds = run.load_images();
   require_model_fits(model, ds, "the run's images");
@@ -91,7 +125,31 @@ solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step) {
   const auto start = start_points(run, step, model, targets);
   for (int64_t i : step.curve_images)
     if (i >= 0 && i < ds.size()) request.curve_images.push_back(i);
+
+  run::MethodRecord record;
+  record.method = request.method;
+  record.curve_images = request.curve_images;
+  record.settings = solvers::settings_json(request.method, request.settings);
+  record.settings["loss"] = solvers::loss_kind_name(request.loss.kind);
+  record.settings["prior_weight"] = request.loss.prior_weight;
+  record.settings["start"] = step.start;
+  if (step.start.rfind("random:", 0) == 0) record.settings["seed"] = step.seed;
+  record.settings["chunk_size"] = request.chunk_size;
+
+  // Each chunk is recorded as it is solved: a killed inversion resumes from them, in the split
+  // it began with.
+  const run::PartialInversion partial(
+      run.path(), request.method, inversion_identity(record, request, model, targets, start),
+      solvers::plan_chunks(request, ds.size(), targets.device()).bounds);
+  request.bounds = partial.bounds();
+  request.solved_chunks = partial.solved(targets.device());
+  request.on_chunk = [&partial](int64_t chunk, const solvers::Solution& s) {
+    partial.record(chunk, s);
+  };
   const auto plan = solvers::plan_chunks(request, ds.size(), targets.device());
+  if (!request.solved_chunks.empty())
+    spdlog::info("resuming: {} of the {} chunks were solved before (from {})",
+                 request.solved_chunks.size(), plan.chunks(), partial.folder().string());
   spdlog::info(
       "inverting {} images with {} ({} iterations at most, loss {}, start {}; {} chunks of at "
       "most {} images on {} workers; {})",
@@ -105,19 +163,12 @@ solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step) {
   spdlog::info("{}: {} images in {:.2f} s ({:.0f} img/s)", request.method, ds.size(), seconds,
                static_cast<double>(ds.size()) / seconds);
 
-  run::MethodRecord record;
-  record.method = request.method;
   record.seconds = seconds;
-  record.curve_images = request.curve_images;
-  record.settings = solvers::settings_json(request.method, request.settings);
-  record.settings["loss"] = solvers::loss_kind_name(request.loss.kind);
-  record.settings["prior_weight"] = request.loss.prior_weight;
-  record.settings["start"] = step.start;
-  if (step.start.rfind("random:", 0) == 0) record.settings["seed"] = step.seed;
-  record.settings["chunk_size"] = request.chunk_size;
+  // The step's files land together, the manifest last (RunFolder::save_manifest).
   run.write_solution(record, solution);
   run.write_results_csv();
   run.save_manifest();
+  partial.remove();
   return solution;
 }
 

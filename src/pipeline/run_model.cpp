@@ -21,7 +21,19 @@ decoders::ModelSource run_model_source(const run::RunFolder& run, const std::str
 }
 
 decoders::GenerativeModel open_run_model(const run::RunFolder& run, const std::string& device) {
-  return decoders::open_model(run_model_source(run, device));
+  auto model = decoders::open_model(run_model_source(run, device));
+  // A checkpoint replaced under the run (another latent size, another width) would otherwise
+  // surface later as a shape error deep inside a product.
+  const auto record = run.model();
+  if (!record.imported() && record.architecture.is_object() &&
+      model.record.contains("architecture") && model.record.at("architecture") != record.architecture)
+    throw UserError(
+        fmt::format("'{}' is not the model run '{}' recorded: its architecture is {}, the "
+                    "manifest's is {}",
+                    run.model_path().string(), run.path().string(),
+                    model.record.at("architecture").dump(), record.architecture.dump()),
+        "restore the run's model, or train again: preimage run --retrain --out RUN");
+  return model;
 }
 
 decoders::GenerativeModel adopt_model(

@@ -8,6 +8,8 @@
 #include "pipeline/run_model.h"
 #include "pipeline/report_step.h"
 #include "pipeline/summary.h"
+#include "pipeline/threads.h"
+#include "solvers/registry.h"
 #include "util/atomic_file.h"
 #include "util/config_table.h"
 #include "util/error.h"
@@ -80,17 +82,28 @@ void check_run_job(const RunJob& job) {
     step.method = method;
     step.request();  // every method's settings in range
   }
+  solvers::check_loss_spec(job.invert.loss);
+  check_parallelism(job.invert.chunk_size, job.invert.workers);
   require(job.train.eval_images == "none" || !job.train.eval_images.empty(),
           "--eval-images must be a range or none");
   const auto n_train = data::dataset_size(job.train.data);
   data::resolve_range(data::parse_range(job.images), n_train, job.train.data.source);
-  if (!job.source.empty()) {  // the model opens, fits the images, and can start the inversion
+  // The model's latent dimension and encoder, known before anything is trained, so that every
+  // method is checked against them first.
+  int64_t latent_dim = job.train.vae.latent_dim;
+  bool has_encoder = true;
+  if (!job.source.empty()) {  // the model opens and fits the images
     const auto model = decoders::open_model(job.source);
     require_model_fits(model, data::load_dataset(job.train.data, {0, 1}), "the images");
-    require(model.has_encoder() || job.invert.start != "encoder",
-            "the model has no encoder: the inversion cannot start from the encoder's means",
-            "give --start prior, grid or random:K (or the model's --encoder)");
+    latent_dim = model.latent_dim();
+    has_encoder = model.has_encoder();
+  } else if (!job.model.empty()) {
+    latent_dim = model::load_vae(job.model)->config().latent_dim;  // checked whole, before training
+  } else {
+    job.train.vae.check_sizes("the flags");
   }
+  for (const auto& method : job.method_list())
+    solvers::require_method_fits(method, job.invert.start, latent_dim, has_encoder);
   if (job.report) require_report_tools();
 }
 

@@ -61,6 +61,7 @@ run::RunFolder make_shard(const run::RunFolder& parent, const std::string& shard
   run.set_images(images);
   if (const auto encode = parent.encode()) run.set_encode(*encode);
   run.set_shard({spec.index, spec.count, fs::absolute(parent.path()).lexically_normal(), whole});
+  const auto staging = run.stage();  // the part's files land with its manifest
   data::write_npy_tensor(run.path() / "indices.npy", parent.indices().slice(0, lo, hi).clone());
   data::write_npy_tensor(run.path() / "labels.npy", parent.labels().slice(0, lo, hi).clone());
   run.write_latents("MT", mt.slice(0, lo, hi));
@@ -86,7 +87,7 @@ std::vector<run::RunFolder> check_shards(const std::vector<fs::path>& parts) {
   require(!parts.empty(), "nothing to merge", "give the shard run folders");
   std::vector<run::RunFolder> runs;
   for (const auto& p : parts) {
-    auto r = run::RunFolder::open(p);
+    auto r = run::RunFolder::open(p, run::Access::kRead);
     require(r.shard().has_value(),
             fmt::format("'{}' is not a shard (its manifest has no shard record)", p.string()),
             "make shards with preimage invert RUN --shard k/n --out PART");
@@ -148,6 +149,7 @@ void merge_shards(const std::vector<fs::path>& parts, const fs::path& out) {
   std::vector<fs::path> sources;
   for (const auto& r : runs) sources.push_back(r.path());
   merged.set_merged_from(sources);
+  const auto staging = merged.stage();  // every file of the merge lands with its manifest
   data::write_npy_tensor(merged.path() / "indices.npy",
                          cat([](const run::RunFolder& r) { return r.indices(); }));
   data::write_npy_tensor(merged.path() / "labels.npy",

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pipeline/run_model.h"
+#include "pipeline/threads.h"
 #include "solvers/invert.h"
 #include "solvers/registry.h"
 #include "util/atomic_file.h"
@@ -62,6 +63,7 @@ std::vector<std::string> default_benchmark_methods() {
 }
 
 nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfig& config) {
+  check_parallelism(config.chunk_size, config.workers);
   const auto model = adopt_model(run, config.model);
   auto ds = run.load_images();
   require_model_fits(model, ds, "the run's images");

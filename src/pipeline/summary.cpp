@@ -63,7 +63,9 @@ void print_summary(const nlohmann::json& summary) {
   std::printf("\n| Quantity (%lld images) | Value |\n|---|---|\n",
               static_cast<long long>(summary.value("images", 0)));
   if (summary.contains("methods")) {
-    for (const auto& [m, s] : summary["methods"].items()) {
+    for (const auto& item : summary["methods"].items()) {
+      const std::string& m = item.key();
+      const auto& s = item.value();
       auto row = [&](const char* what, const nlohmann::json& v, const char* fmt_unit) {
         std::printf("| %s: %s | %s |\n", m.c_str(), what,
                     fmt::format("{:.5f} +- {:.5f}{}", v["mean"].get<double>(),

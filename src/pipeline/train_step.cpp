@@ -12,6 +12,7 @@
 namespace preimage::pipeline {
 
 void train_model(run::RunFolder& run, const TrainStep& step) {
+  step.vae.check_sizes("the flags");  // before the images are read
   torch::manual_seed(step.train.seed);
   auto train_ds = data::load_dataset(step.data, data::parse_range(step.train_images));
   std::unique_ptr<data::Dataset> eval_ds;
@@ -45,8 +46,11 @@ void train_model(run::RunFolder& run, const TrainStep& step) {
                                {"data", train_ds.name},
                                {"train_images", step.train_images},
                                {"epochs", log_json}};
-  model::save_checkpoint(*vae, config.to_json(), meta, run.path() / "model.pt");
-  util::write_csv(run.path() / "train_log.csv", table);
+  {
+    const auto staging = run.stage();  // the model and its log land with the manifest's record
+    model::save_checkpoint(*vae, config.to_json(), meta, run.path() / "model.pt");
+    util::write_csv(run.path() / "train_log.csv", table);
+  }
   run::TrainingRecord training;
   training.settings = step.train.to_json();
   training.images = step.train_images;

@@ -1,5 +1,7 @@
 #include "run/records.h"
 
+#include <type_traits>
+
 #include <fmt/format.h>
 
 #include "util/error.h"
@@ -15,13 +17,16 @@ T get(const json& j, const char* key, const std::string& where) {
   require(j.is_object() && j.contains(key),
           fmt::format("{} has no '{}'", where, key),
           "the run folder's manifest.json is incomplete or was edited; run the step again");
+  bool fits = true;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    fits = j.at(key).is_number_integer();  // nlohmann casts 2.5 (or 1e64: undefined) silently
   try {
-    return j.at(key).get<T>();
+    if (fits) return j.at(key).get<T>();
   } catch (const json::exception&) {
-    throw UserError(fmt::format("{}: '{}' is {}, not the expected type", where, key,
-                                j.at(key).dump()),
-                    "the run folder's manifest.json was edited or is corrupt; run the step again");
   }
+  throw UserError(fmt::format("{}: '{}' is {}, not the expected type", where, key,
+                              j.at(key).dump()),
+                  "the run folder's manifest.json was edited or is corrupt; run the step again");
 }
 template <typename T>
 T get_or(const json& j, const char* key, T fallback, const std::string& where) {

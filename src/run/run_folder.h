@@ -13,7 +13,13 @@
 //   results.csv                index, label, per-method losses, delta %, iterations, stop reason
 //   thesis/<method>/           solutions.txt, final_errors.txt, deltas.txt in the thesis's formats
 //   summary.json, analysis.json, analysis/*.npy, figures/, report.html, report.md
+//   .lock                      the folder's lock (folder_lock.h): one writer at a time
+//   partial/<method>/          the chunks of an inversion solved so far (partial_inversion.h)
+// A step's files land together: RunFolder's writers stage them as temporaries, and
+// save_manifest() renames them all, the manifest last (through the journal .commit, which the
+// next command finishes if a kill interrupts the renames).
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,8 +28,10 @@
 #include <torch/torch.h>
 
 #include "data/dataset.h"
+#include "run/folder_lock.h"
 #include "run/records.h"
 #include "solvers/solver.h"
+#include "util/atomic_file.h"
 
 namespace preimage::run {
 
@@ -31,13 +39,30 @@ namespace fs = std::filesystem;
 
 class RunFolder {
  public:
-  // Creates (or reuses) `path`, checking it is writable before any long work.
+  // Creates (or reuses) `path`, checking it is writable before any long work, and locks it for
+  // writing.
   static RunFolder create(const fs::path& path);
-  // Opens an existing run; throws UserError naming the missing or corrupt manifest.
-  static RunFolder open(const fs::path& path);
+  // Opens an existing run, locked for `access` (a reader that writes after all upgrades its
+  // lock); throws UserError naming the missing or corrupt manifest, or the process that holds
+  // the folder. The process's first writer of a folder finishes a commit a kill interrupted and
+  // removes the temporaries of processes that are gone.
+  static RunFolder open(const fs::path& path, Access access = Access::kWrite);
 
   const fs::path& path() const { return path_; }
-  void save_manifest() const;  // atomic
+  // Commits the step: the files staged since the last save, then the manifest, renamed into
+  // place together. On a failure nothing is renamed, the temporaries are removed, and the
+  // manifest in memory is the saved one again.
+  void save_manifest();
+  // While the returned scope lives, this thread's atomic writes (into the run or elsewhere) are
+  // staged too, to land with the next save_manifest(); RunFolder's own writers stage anyway.
+  [[nodiscard]] std::unique_ptr<util::StagingScope> stage();
+  // Drops what was staged since the last save (the files and the manifest's changes).
+  void discard_staged();
+  // Where `relative` is read from: its staged temporary when this step wrote it, else the file.
+  fs::path file(const fs::path& relative) const;
+  // Upgrades a read lock to a write lock (throws UserError naming the process that holds the
+  // folder); call before writing into the run other than through RunFolder.
+  void require_write();
   // The whole manifest, for display (the report's appendix); read records through the typed
   // accessors below.
   const nlohmann::json& manifest() const { return manifest_; }
@@ -78,7 +103,7 @@ class RunFolder {
   torch::Tensor read_method_array(const std::string& method, const std::string& what) const;
   bool has_method_array(const std::string& method, const std::string& what) const;
   // Rewrites results.csv from every method recorded.
-  void write_results_csv() const;
+  void write_results_csv();
 
   // ---- shards and merges ----
   std::optional<ShardRecord> shard() const;
@@ -94,8 +119,14 @@ class RunFolder {
  private:
   explicit RunFolder(fs::path path) : path_(std::move(path)) {}
   std::string where(const std::string& key) const;  // "RUN/manifest.json, key"
+  // Takes the folder's lock for `access`; a first writer recovers and cleans the folder.
+  void lock(Access access);
+  void remove_stale_temporaries() const;  // of processes that are gone, said in the log
   fs::path path_;
   nlohmann::json manifest_;
+  nlohmann::json saved_manifest_;  // as on disk: what discard_staged() returns to
+  std::shared_ptr<FolderLock> lock_;
+  std::shared_ptr<util::StagedFiles> staged_ = std::make_shared<util::StagedFiles>();
 };
 
 // Delta % of the thesis: (final - initial) / initial * 100, per image.

@@ -4,10 +4,12 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 
 #include "util/blas_threads.h"
 #include "util/error.h"
@@ -80,6 +82,17 @@ ChunkPlan plan_chunks(const InvertRequest& request, int64_t images, const torch:
   }
   const int64_t n = std::max<int64_t>(images, 1);
   int64_t chunks = 0;
+  if (!request.bounds.empty()) {
+    const auto& b = request.bounds;
+    bool splits = b.size() >= 2 && b.front() == 0 && b.back() == images;
+    for (size_t c = 0; splits && c + 1 < b.size(); ++c) splits = b[c] < b[c + 1];
+    require(splits, fmt::format("the recorded chunks [{}] do not split the {} images",
+                                fmt::join(b, ", "), images),
+            "remove the run's partial/ folder to start the inversion over");
+    plan.bounds = b;
+    plan.workers = std::min<int64_t>(plan.workers, plan.chunks());
+    return plan;
+  }
   if (request.chunk_size > 0) {
     chunks = ceil_div(n, request.chunk_size);
     plan.workers = std::min(plan.workers, chunks);
@@ -98,7 +111,7 @@ Solution invert(const decoders::Decoder& decoder, const torch::Tensor& targets,
   const int64_t n = targets.size(0);
   const auto& spec = method_spec(request.method);
   require(!spec.needs_encoder || request.encoder != nullptr,
-          fmt::format("{} needs the model's encoder, and the model has none", request.method),
+          fmt::format("{} needs the model's encoder, and the model has no encoder", request.method),
           "choose another method (preimage invert --help lists them)");
   require(spec.max_latent_dim == 0 || decoder.latent_dim() <= spec.max_latent_dim,
           fmt::format("{} needs a latent dimension of at most {}, this decoder has {}",
@@ -114,27 +127,53 @@ Solution invert(const decoders::Decoder& decoder, const torch::Tensor& targets,
   const ChunkPlan plan = plan_chunks(request, n, targets.device());
   const int64_t chunks = plan.chunks();
 
+  // The chunks left to solve (all but those a resumed inversion solved before).
+  std::vector<Solution> parts(static_cast<size_t>(chunks));
+  std::vector<int64_t> todo;
+  for (int64_t c = 0; c < chunks; ++c) {
+    const auto done = request.solved_chunks.find(c);
+    if (done == request.solved_chunks.end()) {
+      todo.push_back(c);
+      continue;
+    }
+    require(done->second.latents.defined() &&
+                done->second.latents.size(0) == plan.bounds[c + 1] - plan.bounds[c],
+            fmt::format("the recorded chunk {} does not hold images {}..{}", c, plan.bounds[c],
+                        plan.bounds[c + 1]));
+    parts[static_cast<size_t>(c)] = done->second;
+  }
+
   // One solver for every chunk; what the chunks share (the grid's decoding) is made once here,
   // with the BLAS's threads.
   const auto solver = make_solver(request.method, request.settings);
-  solver->prepare(chunk_objective(decoder, targets, request, 0, plan.bounds[1]));
+  if (!todo.empty())
+    solver->prepare(chunk_objective(decoder, targets, request, plan.bounds[todo.front()],
+                                    plan.bounds[todo.front() + 1]));
 
   std::unique_ptr<util::Progress> progress;
-  if (request.show_progress) {
+  if (request.show_progress && !todo.empty()) {
     const int64_t cap = std::max<int64_t>(request.settings.stop.max_iterations, 1);
+    int64_t left = 0;  // images still to solve
+    for (int64_t c : todo) left += plan.bounds[c + 1] - plan.bounds[c];
     progress = std::make_unique<util::Progress>(request.method, n * cap, "img-it");
+    progress->advance((n - left) * cap);
   }
-  std::vector<Solution> parts(static_cast<size_t>(chunks));
+  const int64_t tasks = static_cast<int64_t>(todo.size());
   std::atomic<int64_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
-  std::mutex error_mutex;
+  std::mutex error_mutex, record_mutex;
   auto work = [&] {
-    for (int64_t c = next++; c < chunks && !failed; c = next++) {
+    for (int64_t t = next++; t < tasks && !failed; t = next++) {
+      const int64_t c = todo[static_cast<size_t>(t)];
       try {
-        parts[static_cast<size_t>(c)] =
-            solve_chunk(*solver, decoder, targets, start, request, plan.bounds[c],
-                        plan.bounds[c + 1], progress.get());
+        auto& part = parts[static_cast<size_t>(c)];
+        part = solve_chunk(*solver, decoder, targets, start, request, plan.bounds[c],
+                           plan.bounds[c + 1], progress.get());
+        if (request.on_chunk) {
+          std::lock_guard<std::mutex> lock(record_mutex);
+          request.on_chunk(c, part);
+        }
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (!error) error = std::current_exception();
@@ -146,9 +185,20 @@ Solution invert(const decoders::Decoder& decoder, const torch::Tensor& targets,
     // Every chunk with a single-threaded BLAS, whatever the number of workers.
     util::ScopedBlasThreads single_threaded_blas(1);
     std::vector<std::thread> helpers;
-    for (int64_t w = 1; w < plan.workers; ++w) helpers.emplace_back(work);
-    work();
+    std::string no_thread;
+    for (int64_t w = 1; w < std::min<int64_t>(plan.workers, tasks); ++w) {
+      try {
+        helpers.emplace_back(work);
+      } catch (const std::system_error& e) {  // the system refused one more thread
+        no_thread = fmt::format("could not start solver worker {} of {} ({}); ask for fewer "
+                                "--workers", w + 1, plan.workers, e.what());
+        failed = true;
+        break;
+      }
+    }
+    if (no_thread.empty()) work();
     for (auto& t : helpers) t.join();
+    if (!no_thread.empty()) throw UserError(no_thread);
   }
   if (error) std::rethrow_exception(error);
   if (progress) progress->finish();

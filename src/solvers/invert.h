@@ -6,6 +6,8 @@
 // then runs in parallel too, and a chunk's result depends on its images only (not on the
 // machine's cores, the workers or the shards), where the chunk size is given. The workers inherit
 // the caller's floating-point modes (the process flushes denormals: pipeline/threads.h).
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,12 @@ struct InvertRequest {
   bool show_progress = true;
   // The model's encoder (fixed-point needs it), or null.
   std::shared_ptr<const decoders::Encoder> encoder;
+  // Resuming an interrupted inversion: its split (chunk c is [bounds[c], bounds[c + 1]); empty:
+  // plan_chunks's own) and the chunks it solved, by index, which are not solved again.
+  std::vector<int64_t> bounds;
+  std::map<int64_t, Solution> solved_chunks;
+  // Told each chunk as it is solved (from the workers, one call at a time), to record it.
+  std::function<void(int64_t chunk, const Solution&)> on_chunk;
 
   // 2000 keeps each solver's per-pixel work in cache (docs/PERFORMANCE.md).
   static constexpr int64_t kDefaultChunk = 2000;
@@ -42,8 +50,9 @@ struct ChunkPlan {
   int64_t largest_chunk() const;
 };
 // With an explicit chunk size, chunks of that size (the last one shorter), at most one worker
-// per chunk: then a chunk's images, and so its result, do not depend on the workers. Throws on
-// a negative chunk size or worker count.
+// per chunk: then a chunk's images, and so its result, do not depend on the workers. With
+// request.bounds, that split. Throws on a negative chunk size or worker count, or bounds that do
+// not split [0, images).
 ChunkPlan plan_chunks(const InvertRequest& request, int64_t images, const torch::Device& device);
 
 // Solves every row of `targets` (N, P) from `start` (N, L).

@@ -1,5 +1,7 @@
 #include "solvers/loss.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -53,6 +55,15 @@ PixelLoss pixel_loss(LossKind kind, const torch::Tensor& logits, const torch::Te
     }
   }
   return out;
+}
+
+void check_loss_spec(const LossSpec& loss) {
+  require(std::isfinite(loss.prior_weight) && loss.prior_weight >= 0,
+          fmt::format("--prior-weight must be zero or a positive number, got {}", loss.prior_weight),
+          "lambda of the prior term lambda*|y|^2; 0: none");
+  if (loss.mask.defined())
+    require(((loss.mask == 0) | (loss.mask == 1)).all().item<bool>(),
+            "the pixel mask must hold only 0 (unknown) and 1 (known)");
 }
 
 }  // namespace preimage::solvers

@@ -23,6 +23,10 @@ struct LossSpec {
   torch::Tensor mask;         // (B, P) or (P) of 0/1 floats; undefined = every pixel counts
 };
 
+// Throws UserError unless the prior weight is a finite number >= 0 (and a mask, if given, holds
+// only 0 and 1).
+void check_loss_spec(const LossSpec& loss);
+
 struct PixelLoss {
   torch::Tensor value;     // (B) data term of each image (no prior)
   torch::Tensor g_logits;  // (B, P) its gradient with respect to the logits (if asked)

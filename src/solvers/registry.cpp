@@ -256,4 +256,24 @@ nlohmann::json settings_json(const std::string& method, const SolverSettings& s)
   return j;
 }
 
+void require_method_fits(const std::string& method, const std::string& start, int64_t latent_dim,
+                         bool has_encoder) {
+  const auto& spec = method_spec(method);
+  require(spec.max_latent_dim == 0 || latent_dim <= spec.max_latent_dim,
+          fmt::format("{} needs a latent dimension of at most {}, this model has {}", method,
+                      spec.max_latent_dim, latent_dim),
+          "use a local method (gauss-newton, lbfgs) for larger latent spaces");
+  require(!spec.needs_encoder || has_encoder,
+          fmt::format("{} needs the model's encoder, and the model has no encoder", method),
+          "choose another method (preimage invert --help lists them)");
+  require(start != "encoder" || has_encoder,
+          "--start encoder needs the model's encoder, and the model has no encoder",
+          "give --start prior, grid or random:K (or the model's encoder)");
+  const int64_t grid_limit = method_spec("grid").max_latent_dim;
+  require(start != "grid" || latent_dim <= grid_limit,
+          fmt::format("--start grid needs a latent dimension of at most {}, this model has {}",
+                      grid_limit, latent_dim),
+          "start from the prior, random:K or the encoder for larger latent spaces");
+}
+
 }  // namespace preimage::solvers

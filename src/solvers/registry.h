@@ -43,4 +43,10 @@ std::vector<std::string> methods_using(OptionGroup group);
 
 std::unique_ptr<Solver> make_solver(const std::string& name, const SolverSettings& settings);
 
+// Throws UserError unless `method`, started from `start` (encoder, prior, grid, random:K, or a
+// stored latent space), can run on a model of latent dimension `latent_dim` with or without an
+// encoder: checked before any long work (training, encoding).
+void require_method_fits(const std::string& method, const std::string& start, int64_t latent_dim,
+                         bool has_encoder);
+
 }  // namespace preimage::solvers

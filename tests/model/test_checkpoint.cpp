@@ -75,3 +75,93 @@ TEST(Checkpoint, MissingCorruptAndForeignFiles) {
   util::write_file_atomic(dir / "cut.pt", bytes.substr(0, bytes.size() / 2));
   EXPECT_THROW(model::load_vae(dir / "cut.pt"), UserError);
 }
+
+namespace {
+// A checkpoint written by hand: `record` over `vae`'s parameters, as an edited file would be.
+void write_archive(const std::filesystem::path& path, const nlohmann::json& record,
+                   torch::nn::Module& module) {
+  torch::serialize::OutputArchive archive, params;
+  module.save(params);
+  archive.write("preimage_record", c10::IValue(record.dump()));
+  archive.write("module", params);
+  archive.save_to(path.string());
+}
+}  // namespace
+
+TEST(Checkpoint, ARecordThatDisagreesWithTheWeightsIsRefused) {
+  const auto dir = test_support::fresh_dir("ckpt_edited");
+  model::Vae vae(small(2));
+  auto record = nlohmann::json{{"architecture", small(3).to_json()}, {"meta", nlohmann::json::object()}};
+  write_archive(dir / "edited.pt", record, *vae);
+  const auto message = test_support::user_error_of([&] { model::load_vae(dir / "edited.pt"); });
+  EXPECT_TRUE(contains(message, "edited.pt")) << message;
+  EXPECT_TRUE(contains(message, "has shape")) << message;
+}
+
+TEST(Checkpoint, AFlippedByteIsCaughtByTheZipsCrcBeforeLibTorchReadsIt) {
+  const auto dir = test_support::fresh_dir("ckpt_flipped");
+  torch::manual_seed(3);
+  model::Vae vae(small(2));
+  model::save_checkpoint(*vae, vae->config().to_json(), {}, dir / "m.pt");
+  // Find the bytes of one weight in the (uncompressed) archive and flip a bit of its mantissa.
+  std::string bytes = util::read_file(dir / "m.pt");
+  const auto weight = vae->parameters().front().contiguous();
+  const std::string needle(static_cast<const char*>(weight.data_ptr()), 64);
+  const auto at = bytes.find(needle);
+  ASSERT_NE(at, std::string::npos) << "the weights are not stored as plain bytes";
+  bytes[at + 8] = static_cast<char>(bytes[at + 8] ^ 0x01);
+  util::write_file_atomic(dir / "m.pt", bytes);
+  const auto message = test_support::user_error_of([&] { model::load_vae(dir / "m.pt"); });
+  EXPECT_TRUE(contains(message, "m.pt")) << message;
+  EXPECT_TRUE(contains(message, "is corrupt")) << message;
+  EXPECT_TRUE(contains(message, "CRC")) << message;
+}
+
+// Weights changed and the archive rewritten whole (its CRCs right): the parameters' SHA-256 in
+// the record no longer matches.
+TEST(Checkpoint, WeightsChangedUnderTheirRecordAreCaughtByTheChecksum) {
+  const auto dir = test_support::fresh_dir("ckpt_rewritten");
+  torch::manual_seed(3);
+  model::Vae vae(small(2));
+  model::save_checkpoint(*vae, vae->config().to_json(), {}, dir / "m.pt");
+  const auto record = model::read_checkpoint_record(dir / "m.pt");
+  ASSERT_TRUE(record.contains("parameters_sha256"));
+  {
+    torch::NoGradGuard no_grad;
+    vae->parameters().front()[0][0].add_(1e-3);
+  }
+  write_archive(dir / "m.pt", record, *vae);
+  const auto message = test_support::user_error_of([&] { model::load_vae(dir / "m.pt"); });
+  EXPECT_TRUE(contains(message, "m.pt")) << message;
+  EXPECT_TRUE(contains(message, "checksum")) << message;
+}
+
+TEST(Checkpoint, SizesOutOfBoundsAreRefusedBeforeAllocating) {
+  const auto dir = test_support::fresh_dir("ckpt_sizes");
+  model::Vae vae(small(2));
+  for (auto [key, value] : std::vector<std::pair<std::string, int64_t>>{
+           {"decoder_depth", -1}, {"encoder_depth", -5}, {"hidden_width", 1000000},
+           {"latent_dim", 0}}) {
+    auto arch = small(2).to_json();
+    arch[key] = value;
+    write_archive(dir / "m.pt", {{"architecture", arch}, {"meta", nlohmann::json::object()}}, *vae);
+    const auto message = test_support::user_error_of([&] { model::load_vae(dir / "m.pt"); });
+    EXPECT_TRUE(contains(message, "m.pt")) << key << ": " << message;
+    EXPECT_TRUE(contains(message, key)) << message;
+  }
+  // Each size in bounds, but together too many parameters.
+  auto wide = small(2);
+  wide.hidden_width = 16384;
+  wide.encoder_depth = wide.decoder_depth = 64;
+  const auto message = test_support::user_error_of([&] { wide.check_sizes("the flags"); });
+  EXPECT_TRUE(contains(message, "parameters")) << message;
+  // A record whose fields are of the wrong type.
+  auto arch = small(2).to_json();
+  arch["latent_dim"] = "two";
+  write_archive(dir / "m.pt", {{"architecture", arch}, {"meta", nlohmann::json::object()}}, *vae);
+  EXPECT_TRUE(contains(test_support::user_error_of([&] { model::load_vae(dir / "m.pt"); }),
+                       "latent_dim"));
+  write_archive(dir / "m.pt", {{"architecture", 7}}, *vae);
+  EXPECT_TRUE(contains(test_support::user_error_of([&] { model::load_vae(dir / "m.pt"); }),
+                       "corrupt record"));
+}

@@ -15,8 +15,9 @@ struct CliResult {
   std::string output;  // stdout and stderr together
 };
 
-inline CliResult run_cli(const std::string& args) {
-  const std::string command = std::string(PREIMAGE_CLI) + " " + args + " 2>&1";
+// `shell_prefix` runs first in the same shell, e.g. "ulimit -v 3000000;".
+inline CliResult run_cli(const std::string& args, const std::string& shell_prefix = "") {
+  const std::string command = shell_prefix + std::string(PREIMAGE_CLI) + " " + args + " 2>&1";
   CliResult r;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) return r;

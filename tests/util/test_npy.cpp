@@ -90,7 +90,9 @@ TEST(Npy, ShapesThatCannotBeAreRefusedBeforeAllocating) {
            {"(-5, 2)", "negative dimension"},
            {"(4294967296, 4294967296, 4294967296)", "overflows"},
            {"(123456789012345678901,)", "too large"},
-           {"(1000000, 1000000)", "payload"}}) {
+           {"(1000000, 1000000)", "payload"},
+           // No elements, but no tensor's strides could span it (a fuzz finding).
+           {"(0, 4294967296, 4294967296, 4294967296)", "overflows"}}) {
     util::write_file_atomic(path, header(shape) + std::string(16, '\0'));
     try {
       util::read_npy(path);
@@ -100,4 +102,79 @@ TEST(Npy, ShapesThatCannotBeAreRefusedBeforeAllocating) {
       EXPECT_NE(std::string(e.what()).find("shape.npy"), std::string::npos) << e.what();
     }
   }
+}
+
+namespace {
+// A version-1 .npy whose header is `dict` (padded as NumPy pads it) followed by `payload`.
+std::string npy_with_header(const std::string& dict, const std::string& payload) {
+  std::string h = dict;
+  h.append((64 - (10 + h.size() + 1) % 64) % 64, ' ');
+  h.push_back('\n');
+  return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(h.size() & 0xff) +
+         static_cast<char>(h.size() >> 8) + h + payload;
+}
+
+std::string parse_error(const std::string& bytes) {
+  try {
+    util::parse_npy(bytes, "x.npy");
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Npy, HeadersThatAreNotNumpysDictAreRefused) {
+  const std::string four(4, '\0');
+  for (const auto& [dict, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"{'descr': '<f4', 'fortran_order': False, 'shape': (1, x), }", "tuple of whole numbers"},
+           {"{'descr': '<f4', 'fortran_order': False, 'shape': (1,)", "closing its dictionary"},
+           {"{'descr': '<f4', 'fortran_order': Maybe, 'shape': (1,), }", "neither True nor False"},
+           {"{'descr': '<f4', 'fortran_order': False, }", "no 'shape'"},
+           {"{'descr': '<f4', 'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", "repeated key 'descr'"},
+           {"{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", "unsupported dtype '>f4'"},
+           {"{'descr': '<f4', 'fortran_order': False, 'shape': (1,), } junk", "text after the dictionary"},
+       }) {
+    const auto err = parse_error(npy_with_header(dict, four));
+    EXPECT_NE(err.find(expected), std::string::npos) << dict << ": " << err;
+    EXPECT_NE(err.find("x.npy"), std::string::npos) << err;
+  }
+  // What NumPy writes still reads, also with double quotes and Python 2's long integers.
+  EXPECT_EQ(util::parse_npy(npy_with_header("{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (1L,)}", four), "x.npy")
+                .shape,
+            (std::vector<int64_t>{1}));
+  EXPECT_EQ(util::parse_npy(npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", four), "x.npy")
+                .numel(),
+            1);
+}
+
+TEST(Npy, LongHeadersAreReadWithoutRecursion) {
+  // A version-2 header of a million characters: std::regex recursed once per character here.
+  std::string dict = "{'descr': '" + std::string(1000000, 'f') + "', 'fortran_order': False, 'shape': (1,), }\n";
+  const uint32_t n = static_cast<uint32_t>(dict.size());
+  std::string bytes = std::string("\x93NUMPY\x02\x00", 8);
+  for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  const auto err = parse_error(bytes + dict + std::string(4, '\0'));
+  EXPECT_NE(err.find("unsupported dtype"), std::string::npos) << err.substr(0, 200);
+}
+
+TEST(Npy, HeaderLengthBeyondTheFileIsTruncation) {
+  std::string bytes = std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff", 12) + "{";
+  EXPECT_NE(parse_error(bytes).find("truncated header"), std::string::npos) << parse_error(bytes);
+}
+
+TEST(Npy, FoldersAndDevicesAreRefusedNotRead) {
+  const auto dir = temp_dir();
+  auto error_of = [](const fs::path& p) {
+    try {
+      util::read_npy(p);
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_of(dir).find("is a folder, not a file"), std::string::npos) << error_of(dir);
+  EXPECT_NE(error_of("/dev/zero").find("'/dev/zero' is not a regular file"), std::string::npos)
+      << error_of("/dev/zero");
+  EXPECT_NE(error_of(dir / "absent.npy").find("does not exist"), std::string::npos);
 }

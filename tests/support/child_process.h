@@ -1,0 +1,78 @@
+#pragma once
+// The `preimage` executable as a child process the test can wait for or kill (run_cli waits).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+namespace preimage::test_support {
+
+class ChildProcess {
+ public:
+  // Starts `PREIMAGE args` (through /bin/sh, `exec`ed: the child is preimage itself), its stdout
+  // and stderr into `log`. `prefix` runs in the shell first (e.g. "ulimit -f 64;").
+  ChildProcess(const std::string& args, const std::filesystem::path& log,
+               const std::string& prefix = "")
+      : log_(log) {
+    const std::string command =
+        prefix + " exec " + PREIMAGE_CLI + " " + args + " > '" + log.string() + "' 2>&1";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~ChildProcess() {
+    if (running()) kill();
+  }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running() {
+    if (status_ >= 0 || pid_ <= 0) return false;
+    int raw = 0;
+    if (::waitpid(pid_, &raw, WNOHANG) == pid_) status_ = decode(raw);
+    return status_ < 0;
+  }
+  // Waits for the end: the exit status, or 128 + the signal that ended it.
+  int wait() {
+    if (status_ < 0 && pid_ > 0) {
+      int raw = 0;
+      ::waitpid(pid_, &raw, 0);
+      status_ = decode(raw);
+    }
+    return status_;
+  }
+  // SIGKILL (if it still runs), then waits.
+  int kill() {
+    if (status_ < 0 && pid_ > 0) ::kill(pid_, SIGKILL);
+    return wait();
+  }
+  const std::filesystem::path& log() const { return log_; }
+
+ private:
+  static int decode(int raw) { return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw); }
+  pid_t pid_ = -1;
+  int status_ = -1;
+  std::filesystem::path log_;
+};
+
+// Polls `ready` every millisecond until it holds or `child` ends or `seconds` pass; true if it
+// held.
+template <typename F>
+bool wait_until(ChildProcess& child, F ready, double seconds = 60) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (ready()) return true;
+    if (!child.running()) return ready();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+}  // namespace preimage::test_support
