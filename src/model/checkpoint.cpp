@@ -37,6 +37,28 @@ std::string parameters_digest(const torch::nn::Module& module) {
   return h.finish();
 }
 
+// A tensor read from a mangled archive may reach past its storage (its shape, strides and offset
+// are in the archive's pickle, the bytes in another member): every element must lie inside.
+void require_inside_storage(const torch::nn::Module& module, const fs::path& path) {
+  auto check = [&](const std::string& name, const torch::Tensor& t) {
+    if (!t.defined() || t.numel() == 0) return;
+    int64_t last = t.storage_offset();  // the furthest element, in elements
+    for (int64_t d = 0; d < t.dim(); ++d) {
+      require(t.stride(d) >= 0, fmt::format("checkpoint '{}': tensor '{}' has a negative stride",
+                                            path.string(), name));
+      last += (t.size(d) - 1) * t.stride(d);
+    }
+    require(t.has_storage() && t.storage().data() != nullptr &&
+                static_cast<uint64_t>(last + 1) * t.element_size() <= t.storage().nbytes(),
+            fmt::format("checkpoint '{}' is corrupt: tensor '{}' of shape [{}] reaches past the "
+                        "{} bytes stored for it", path.string(), name, fmt::join(t.sizes(), ", "),
+                        t.has_storage() ? t.storage().nbytes() : 0),
+            "the file was changed after it was written; train again or restore a copy");
+  };
+  for (const auto& p : module.named_parameters()) check(p.key(), p.value());
+  for (const auto& b : module.named_buffers()) check(b.key(), b.value());
+}
+
 std::vector<std::pair<std::string, std::vector<int64_t>>> shapes_of(const torch::nn::Module& module) {
   std::vector<std::pair<std::string, std::vector<int64_t>>> out;
   for (const auto& p : module.named_parameters()) out.emplace_back(p.key(), p.value().sizes().vec());
@@ -123,6 +145,7 @@ void load_checkpoint(torch::nn::Module& module, const nlohmann::json& architectu
     throw UserError(fmt::format("parameters in '{}' do not fit architecture {}", path.string(),
                                 architecture.dump()));
   }
+  require_inside_storage(module, path);
   const auto loaded = shapes_of(module);
   for (size_t i = 0; i < expected.size(); ++i)
     require(i < loaded.size() && loaded[i] == expected[i],

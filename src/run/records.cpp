@@ -144,6 +144,9 @@ MethodRecord method_from_json(const std::string& method, const json& j, const st
   MethodRecord r;
   r.method = method;
   r.settings = j.is_object() && j.contains("settings") ? j["settings"] : json::object();
+  require(r.settings.is_object(),
+          fmt::format("{}: 'settings' is {}, expected an object", where, r.settings.dump()),
+          "the run folder's manifest.json was edited or is corrupt; run the step again");
   r.seconds = get_or<double>(j, "seconds", 0.0, where);
   r.curve_images = get_or<std::vector<int64_t>>(j, "curve_images", {}, where);
   r.images = get_or<int64_t>(j, "images", 0, where);

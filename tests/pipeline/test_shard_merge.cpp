@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "data/tensor_io.h"
+#include "util/atomic_file.h"
 #include "cli_runner.h"
 #include "fixture_runs.h"
 
@@ -79,6 +82,22 @@ TEST(ShardMerge, PartsOfDifferentRunsAreRefusedBeforeAnyWork) {
                          (dir / "a0").string() + " " + (dir / "a1").string()),
                  "given twice");
   expect_failure(run_cli("merge " + out.string() + " " + run.string()), "not a shard");
+  // A part whose manifest names a shard outside 0..n-1 (it segfaulted at 10^9 and -10^8).
+  for (const std::string index : {"2", "100", "1000000000", "-100000000", "1.5"}) {
+    const auto part = dir / ("edited_" + index);
+    fs::remove_all(part);
+    fs::copy(dir / "a1", part, fs::copy_options::recursive);
+    auto manifest = nlohmann::json::parse(util::read_file(part / "manifest.json"));
+    manifest["shard"]["index"] = nlohmann::json::parse(index);
+    util::write_file_atomic(part / "manifest.json", manifest.dump());
+    const auto r = run_cli("merge " + out.string() + " " + (dir / "a0").string() + " " +
+                           part.string());
+    expect_failure(r, "manifest.json");
+    EXPECT_EQ(r.status, 1) << index << "\n" << r.output;
+    EXPECT_TRUE(r.output.find(index == "1.5" ? "not the expected type" : "is not a part k/n") !=
+                std::string::npos)
+        << index << "\n" << r.output;
+  }
   EXPECT_FALSE(fs::exists(out)) << "nothing is written before every check passed";
 }
 
