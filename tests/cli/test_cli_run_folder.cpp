@@ -90,3 +90,18 @@ TEST(CliRunFolder, EncodeAgainWithoutAChoiceOfImagesKeepsTheRunsImages) {
   EXPECT_TRUE(contains(other.output, "the results of gauss-newton were found for the old ones"))
       << other.output;
 }
+
+// Training without a test set (--eval-images none) through analysis and report: the report
+// says the test ELBO is missing instead of failing after the whole pipeline (json type_error).
+TEST(CliRunFolder, ARunWithoutATestSetIsReported) {
+  const auto dir = test_support::fresh_dir("cli_no_eval") / "run";
+  const auto r = run_cli("run --out " + dir.string() + " --data-dir " + PREIMAGE_DATA_DIR +
+                         " --train-images 256 --eval-images none --images 40 --epochs 1"
+                         " --hidden-width 16 --batch-size 64 --classifier " +
+                         test_support::fixture_classifier().string() +
+                         " --bonus-epochs 2 --amortized-epochs 1 --quiet");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_FALSE(contains(r.output, "type_error")) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "report.md"));
+  EXPECT_TRUE(fs::exists(dir / "report.html"));
+}
