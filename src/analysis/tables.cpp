@@ -348,6 +348,106 @@ void vector_tables(report::Document& doc, const Json& a) {
   });
 }
 
+void likelihood_tables(report::Document& doc, const Json& lk, const Json& a) {
+  with_fallback(doc, Json{{"likelihood", lk}}, "likelihood", "Likelihood", [&] {
+    const auto& sets = lk.at("sets");
+    const auto& cfg = lk.at("config");
+    std::vector<std::pair<std::string, Json>> ordered;  // the run's images first
+    for (const char* name : {"train", "test"})
+      if (sets.contains(name)) ordered.emplace_back(name, sets[name]);
+    Rows rows, gaps;
+    for (const auto& [name, s] : ordered) {
+      if (!s.contains("log_px")) {
+        rows.push_back({name, num(s.at("source")), num(s.at("images")), "-", "-", "-",
+                        num(s.value("left_out", Json("-")))});
+        continue;
+      }
+      const bool iwae = s.value("estimate", std::string("exact")) == "iwae";
+      std::string check = "-";
+      if (!iwae)
+        check = fmt::format("{:+.4f} ({})", s.at("check").at("mean_change").get<double>(),
+                            s["check"].at("converged").get<bool>() ? "converged" : "NOT converged");
+      rows.push_back({name, num(s.at("source")), num(s.at("images")),
+                      iwae ? ">= " + pm(s.at("log_px"), "{:.3f}") +
+                                 fmt::format(" (IWAE, k = {})", num(s.at("iwae_samples")))
+                           : pm(s.at("log_px"), "{:.3f}"),
+                      check, num(s.value("edge_images", Json())),
+                      s.contains("elbo_encoder") ? pm(s["elbo_encoder"], "{:.3f}") : "-"});
+      if (!s.contains("gaps")) continue;
+      const auto& g = s["gaps"];
+      gaps.push_back({name, num(g.at("images")), num(g.at("log_px"), "{:.3f}"),
+                      num(g.at("elbo_optimal"), "{:.3f}"), num(g.at("elbo_encoder"), "{:.3f}"),
+                      pm(g.at("amortization_gap"), "{:.3f}"),
+                      pm(g.at("approximation_gap"), "{:.3f}")});
+    }
+    doc.paragraph(fmt::format(
+        "log p(x) by the trapezoidal rule on a grid of {} points per axis over [-{}, {}]^L "
+        "(h = {:.4g}); the check is the change of the mean from spacing 2h to h (converged: "
+        "below 0.01 nat). Edge images have more than 0.1% of their posterior in the box's outer "
+        "tenth (log p(x) may be underestimated there). ELBOs by a {}-node-per-axis Gauss-Hermite "
+        "rule.",
+        num(cfg.at("points")), num(cfg.at("radius")), num(cfg.at("radius")),
+        cfg.at("spacing").get<double>(), num(cfg.at("elbo_nodes"))));
+    doc.table({"set", "images", "count", "log p(x), nats", "check: change on halving h",
+               "edge images", "ELBO of the encoder's posterior"},
+              rows, "Exact log-likelihood (nats; higher is better)");
+    if (!gaps.empty())
+      doc.table({"set", "images", "log p(x)", "ELBO, best Gaussian", "ELBO, encoder",
+                 "amortization gap", "approximation gap"},
+                gaps,
+                "Inference gaps (Cremer et al. 2018), nats: amortization = ELBO(best Gaussian) - "
+                "ELBO(encoder), approximation = log p(x) - ELBO(best Gaussian), on the first "
+                "images of each set");
+    for (const auto& [name, s] : ordered) {
+      Rows joint;
+      const bool has_loss = !a.is_null() && a.contains("latent_statistics") && name == "train";
+      if (!s.contains("spaces")) continue;
+      for (const auto& space : s.at("spaces")) {
+        const auto& lj = s.at("log_joint").at(space.get<std::string>());
+        std::string loss = "-";
+        if (has_loss && a["latent_statistics"].contains(space.get<std::string>()))
+          loss = pm(a["latent_statistics"][space.get<std::string>()].at("loss"));
+        joint.push_back({space, pm(lj, "{:.3f}"), num(lj.at("below_log_px"), "{:.3f}"), loss});
+      }
+      doc.table({"point", "log p(x|y) + log p(y)", "log p(x) minus it",
+                 has_loss ? "loss (" + num(a.value("loss", Json("loss"))) + ")" : "loss"},
+                joint, fmt::format("The log joint at each latent space's point, {} images (a "
+                                   "density: it exceeds log p(x) where the posterior is narrower "
+                                   "than a unit area)",
+                                   name));
+      // The thesis's question, in nats beside its squared error.
+      const auto names = s.at("spaces");
+      if (!s["log_joint"].contains("MT")) continue;
+      const double mt = s["log_joint"]["MT"].at("mean").get<double>();
+      for (const auto& space : names) {
+        const auto n = space.get<std::string>();
+        if (n == "MT" || n == "MAP" || n == "MB" || n == "MA") continue;
+        const double d = s["log_joint"][n].at("mean").get<double>() - mt;
+        std::string text = fmt::format(
+            "Is {}'s latent space better than MT ({} images)? In nats: its points' log joint is "
+            "{} MT's by {:.3f} on average",
+            n, name, d >= 0 ? "above" : "below", std::abs(d));
+        if (has_loss && a["latent_statistics"].contains(n) && a["latent_statistics"].contains("MT"))
+          text += fmt::format("; in the thesis's {} it is {} against MT's {}",
+                              num(a.value("loss", Json("loss"))),
+                              num(a["latent_statistics"][n]["loss"].at("mean")),
+                              num(a["latent_statistics"]["MT"]["loss"].at("mean")));
+        if (s["log_joint"].contains("MAP"))
+          text += fmt::format(". The MAP point's log joint is {:.3f} above MT's",
+                              s["log_joint"]["MAP"].at("mean").get<double>() - mt);
+        doc.paragraph(text + ".");
+      }
+    }
+  });
+}
+
+void print_likelihood(const Json& lk) {
+  report::Document doc("Likelihood");
+  likelihood_tables(doc, lk);
+  std::printf("\n%s\n", doc.markdown(".").c_str());
+  std::fflush(stdout);
+}
+
 report::Document analysis_document(const Json& a) {
   report::Document doc(fmt::format("Analysis of {}", a.value("run", std::string("a run"))));
   doc.heading("Latent spaces (section 3.3, annexes E and F)");
@@ -363,6 +463,10 @@ report::Document analysis_document(const Json& a) {
   bonus_tables(doc, a);
   doc.heading("Vector analysis (section 3.6.3)");
   vector_tables(doc, a);
+  if (a.contains("likelihood") && a["likelihood"].is_object()) {
+    doc.heading("Likelihood (the VAE's own measure)");
+    likelihood_tables(doc, a["likelihood"], a);
+  }
   return doc;
 }
 

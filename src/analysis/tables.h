@@ -31,6 +31,15 @@ void bonus_tables(report::Document& doc, const nlohmann::json& analysis);
 // Section 3.6.3: the vector analysis v = X - MT against u = mean(MT) - MT.
 void vector_tables(report::Document& doc, const nlohmann::json& analysis);
 
+// The VAE's own measure (pipeline/likelihood_step.h's section, in analysis.json's "likelihood" or
+// likelihood.json): exact log p(x) per set and its quadrature check, the ELBOs and the
+// amortization and approximation gaps, the log joint at each space's point beside its loss in
+// `analysis` (when given), and the thesis's question answered in nats.
+void likelihood_tables(report::Document& doc, const nlohmann::json& likelihood,
+                       const nlohmann::json& analysis = {});
+// likelihood_tables as Markdown on stdout.
+void print_likelihood(const nlohmann::json& likelihood);
+
 // The per-digit success rate (%) of every space, for the report's bar chart; empty when absent.
 std::vector<report::BarSeries> digit_success_series(const nlohmann::json& analysis);
 

@@ -49,6 +49,35 @@ void add_analyze_options(CLI::App& cmd, pipeline::AnalyzeConfig& cfg) {
       ->capture_default_str();
   cmd.add_option("--analysis-seed", cfg.bonus.seed, "Seed of the bonus models and classifier")
       ->capture_default_str();
+  cmd.add_flag("!--no-likelihood", cfg.likelihood,
+               "Skip the likelihood section (exact log p(x), gaps, log joints)");
+  add_likelihood_options(cmd, cfg.likelihood_config, "likelihood-");
+}
+
+void add_likelihood_options(CLI::App& cmd, pipeline::LikelihoodConfig& cfg,
+                            const std::string& prefix) {
+  const auto flag = [&](const char* name) { return "--" + prefix + name; };
+  cmd.add_option(flag("points"), cfg.quadrature.points,
+                 "Quadrature grid points per latent axis (odd)")
+      ->capture_default_str();
+  cmd.add_option(flag("radius"), cfg.quadrature.radius, "Quadrature box [-R, R]^L")
+      ->capture_default_str();
+  cmd.add_option(flag("test-images"), cfg.test_images,
+                 "Range of test images scored beside the run's own, or none")
+      ->capture_default_str();
+  cmd.add_option(flag("gap-images"), cfg.gap_images,
+                 "First images of each set whose best Gaussian posterior is found (the gaps)")
+      ->capture_default_str();
+  cmd.add_option(flag("elbo-nodes"), cfg.elbo_nodes,
+                 "Gauss-Hermite nodes per axis of the reported ELBOs")
+      ->capture_default_str();
+  cmd.add_option(flag("posterior-steps"), cfg.posterior.steps,
+                 "Adam steps of the best Gaussian posterior")
+      ->capture_default_str();
+  cmd.add_flag("!--no-" + prefix + "map", cfg.map, "Skip the MAP point");
+  cmd.add_option(flag("iwae-samples"), cfg.iwae_samples,
+                 "L > 3: samples per image of the importance-weighted bound")
+      ->capture_default_str();
 }
 
 void add_analyze_command(CLI::App& app) {

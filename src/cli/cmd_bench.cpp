@@ -28,6 +28,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--train-images", cfg->train_images, "Images of the timed training pass")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_flag("--training-only", cfg->training_only,
+                "Only the GEMM rate and the training rows (batch 128 and 32)");
   add_data_options(*cmd, cfg->data, *data);
   cmd->callback([cfg, data] {
     finish_data_options(cfg->data, *data);

@@ -26,7 +26,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--train-images", cfg->step.train_images, "Range of training images")
       ->capture_default_str();
   cmd->add_option("--eval-images", cfg->step.eval_images,
-                  "Range of test images for the test ELBO, or none")
+                  "Range of test images for the held-out figure after each epoch (exact "
+                  "log-likelihood for L = 2, else an IWAE bound), which drives the schedule and "
+                  "the epoch kept, or none")
       ->capture_default_str();
   cmd->add_option("--seed", cfg->seed, "Seed of all randomness")->capture_default_str();
   cmd->callback([cfg] {

@@ -14,5 +14,6 @@ void add_bench_command(CLI::App& app);   // cmd_bench.cpp
 void add_merge_command(CLI::App& app);   // cmd_merge.cpp
 void add_complete_command(CLI::App& app);       // cmd_complete.cpp
 void add_bench_solvers_command(CLI::App& app);  // cmd_bench_solvers.cpp
+void add_likelihood_command(CLI::App& app);     // cmd_likelihood.cpp
 
 }  // namespace preimage::cli

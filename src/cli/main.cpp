@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   cli::add_merge_command(app);
   cli::add_complete_command(app);
   cli::add_bench_solvers_command(app);
+  cli::add_likelihood_command(app);
 
   try {
     app.parse(argc, argv);

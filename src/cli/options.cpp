@@ -109,14 +109,23 @@ size_t architecture_flags_given(const CLI::App& cmd) {
 
 void add_train_options(CLI::App& cmd, std::string& preset, train::TrainOverrides& given) {
   cmd.add_option("--preset", preset,
-                 "fast: batch 128, Adam 5e-4, 20 epochs (default); thesis: batch 32, Adam 1e-4, "
-                 "10 epochs (the TensorFlow CVAE tutorial)")
-      ->check(CLI::IsMember({"fast", "thesis"}))
+                 "fast: batch 128, Adam 5e-4, at most 20 epochs, the learning-rate schedule, "
+                 "early stopping and the best epoch kept (default); converged: the same for at "
+                 "most 200 epochs; thesis: batch 32, Adam 1e-4, 10 epochs, a fixed learning rate "
+                 "and the last epoch kept (the TensorFlow CVAE tutorial)")
+      ->check(CLI::IsMember({"fast", "converged", "thesis"}))
       ->capture_default_str();
-  cmd.add_option("--epochs", given.epochs, "Passes over the training images (overrides the preset)");
+  cmd.add_option("--epochs", given.epochs,
+                 "Passes over the training images, at most (overrides the preset)");
   cmd.add_option("--batch-size", given.batch_size,
                  "Images per Adam step (overrides the preset)");
-  cmd.add_option("--lr", given.learning_rate, "Adam learning rate (overrides the preset)");
+  cmd.add_option("--lr", given.learning_rate, "Adam's initial learning rate (overrides the preset)");
+  cmd.add_option("--lr-patience", given.lr_patience,
+                 "Epochs without a better held-out figure before the learning rate is halved "
+                 "(0: a fixed learning rate; fast and converged: 2, thesis: 0)");
+  cmd.add_option("--stop-patience", given.stop_patience,
+                 "Epochs without a better held-out figure before training stops (0: every epoch "
+                 "runs; fast and converged: 5, thesis: 0)");
 }
 
 void add_chunk_option(CLI::App& cmd, int64_t& chunk_size) {

@@ -84,9 +84,13 @@ EncoderOutput VaeImpl::encode(const torch::Tensor& images) {
 
 torch::Tensor VaeImpl::decode(const torch::Tensor& latents) { return decoder_->forward(latents); }
 
+torch::Tensor reparameterize(const torch::Tensor& mean, const torch::Tensor& logvar) {
+  return mean + torch::exp(0.5 * logvar) * torch::randn_like(mean);
+}
+
 VaeOutput VaeImpl::forward(const torch::Tensor& images) {
   auto [mean, logvar] = encode(images);
-  auto z = mean + torch::exp(0.5 * logvar) * torch::randn_like(mean);
+  auto z = reparameterize(mean, logvar);
   return {decode(z), mean, logvar, z};
 }
 

@@ -43,6 +43,10 @@ struct VaeOutput {
   torch::Tensor z;       // (B, L) the reparameterized sample
 };
 
+// The reparameterized sample z = mean + exp(logvar / 2) * eps, eps ~ N(0, I) drawn from
+// LibTorch's default generator: (B, L), (B, L) -> (B, L).
+torch::Tensor reparameterize(const torch::Tensor& mean, const torch::Tensor& logvar);
+
 class VaeImpl : public torch::nn::Module {
  public:
   explicit VaeImpl(const VaeConfig& config);

@@ -34,7 +34,8 @@ nlohmann::json AnalyzeConfig::to_json() const {
           {"histogram_bins", histogram_bins},
           {"lowest", lowest},
           {"top", top},
-          {"henze_zirkler_max_points", henze_zirkler_max_points}};
+          {"henze_zirkler_max_points", henze_zirkler_max_points},
+          {"likelihood", likelihood ? likelihood_config.to_json() : nlohmann::json(false)}};
 }
 
 namespace {
@@ -322,6 +323,22 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
     out["vector_analysis"][s.name] = j;
   }
   out["seconds"]["vector_analysis"] = timer.lap();
+
+  // The VAE's own measure, in nats (likelihood_step.h).
+  const int64_t latent_dim = model.latent_dim();
+  if (!cfg.likelihood)
+    out["left_out"]["likelihood"] = "--no-likelihood";
+  else if (latent_dim > 3 && !model.has_encoder())
+    out["left_out"]["likelihood"] = fmt::format(
+        "the latent is {}-D (the exact grid needs L <= 3) and there is no encoder to sample "
+        "an importance-weighted bound from",
+        latent_dim);
+  else if (!images.eq(0).logical_or(images.eq(1)).all().item<bool>())
+    out["left_out"]["likelihood"] = "the images are not binary: the VAE's likelihood is Bernoulli";
+  else
+    out["likelihood"] = likelihood_section(run, cfg.likelihood_config,
+                                           out["spaces"].get<std::vector<std::string>>());
+  out["seconds"]["likelihood"] = timer.lap();
   out["seconds"]["total"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

@@ -11,6 +11,7 @@
 
 #include "analysis/bonus_models.h"
 #include "analysis/classifier_source.h"
+#include "pipeline/likelihood_step.h"
 #include "run/run_folder.h"
 
 namespace preimage::pipeline {
@@ -28,6 +29,10 @@ struct AnalyzeConfig {
   int64_t top = 9;                    // best / worst images listed (figures 11-13 show 9)
   int64_t henze_zirkler_max_points = 60000;  // HZ is O(n^2): 9 s at 60000 points
   int64_t batch_size = 1000;          // images per decoder / classifier batch
+  // The VAE's own measure (likelihood_step.h), where the latent is 2-D or 3-D and the images
+  // binary; else left out with the reason.
+  bool likelihood = true;
+  LikelihoodConfig likelihood_config;
   nlohmann::json to_json() const;
 };
 

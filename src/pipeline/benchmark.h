@@ -20,6 +20,7 @@ struct Throughput {
   double seconds = 0;     // wall time
   double gflops = 0;      // useful floating-point rate
   double optimizer_seconds = 0;  // training only: time inside the optimizer's step
+  double gemm_share = 0;         // training only: gflops / the GEMM rate measured alongside
   double per_second() const { return seconds > 0 ? static_cast<double>(items) / seconds : 0; }
 };
 
@@ -39,9 +40,12 @@ Throughput bench_inversion_one_by_one(const decoders::Decoder& decoder,
 Throughput bench_inversion_autograd_one_by_one(model::Vae& vae, const torch::Tensor& targets,
                                                const torch::Tensor& start, int64_t steps);
 
-// VAE training steps over `images` (one pass, Adam): items = images.
+// VAE training steps (train::train_step) over `images` (one pass, Adam): items = images. The
+// steps run in `rounds` parts, each after a GEMM timing (gemm_gflops(2048, 3)); gemm_share is
+// the median over the parts of the part's rate over its GEMM rate. optimizer_seconds: the
+// optimizer's update (KerasAdam::step) timed alone on stand-in gradients, times the steps.
 Throughput bench_training(const model::VaeConfig& config, const torch::Tensor& images,
-                          int64_t batch_size, double learning_rate);
+                          int64_t batch_size, double learning_rate, int rounds = 5);
 
 // What `preimage bench` measures.
 struct BenchConfig {
@@ -51,13 +55,15 @@ struct BenchConfig {
   int64_t single_images = 20;   // images inverted one at a time
   int64_t chunk = 0;            // images solved together (0: automatic, see InvertRequest)
   int64_t train_images = 12800; // images of the timed training pass
-  int64_t train_batch = 128;    // batch of the timed training pass (the fast preset)
+  int64_t train_batch = 128;    // batch of the timed training pass (the fast preset); a second
+                                // pass at the thesis's 32 on a quarter of the images
+  bool training_only = false;   // the GEMM rate and the training rows only
   data::DataSpec data;          // MNIST by default; random binary images when it is missing
 };
 
 // Runs every measurement of `preimage bench` in one process and hands each figure, as soon as it
 // is known, to `row(name, value)`: the GEMM rate, then each loop's rate as a share of it.
-void run_benchmarks(const BenchConfig& config,
-                    const std::function<void(const std::string&, const std::string&)>& row);
+using Row = std::function<void(const std::string& name, const std::string& value)>;
+void run_benchmarks(const BenchConfig& config, const Row& row);
 
 }  // namespace preimage::pipeline

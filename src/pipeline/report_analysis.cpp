@@ -1,11 +1,18 @@
 // The report's sections that only `preimage analyze` provides (analysis.json): success rates
-// (thesis 3.4), normality tests (3.5), the bonus models (3.6). Their tables come from
+// (thesis 3.4), normality tests (3.5), the bonus models (3.6), the likelihood (or likelihood.json,
+// from `preimage likelihood`). Their tables come from
 // analysis/tables.h, the same as `preimage analyze` prints.
+#include <fstream>
+
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "analysis/tables.h"
+#include "data/tensor_io.h"
 #include "pipeline/report_context.h"
 #include "report/figures.h"
+#include "stats/histogram.h"
+#include "util/error.h"
 
 namespace preimage::pipeline::report_sections {
 
@@ -55,6 +62,51 @@ void bonus_section(ReportContext& c) {
   else
     c.doc.paragraph("The bonus models' latents (latents/MB.npy, latents/MA.npy) appear in the "
                    "latent scatter and as the last rows of every panel of decoded images.");
+}
+
+void likelihood_section(ReportContext& c) {
+  c.doc.heading("Likelihood (the VAE's own measure, in nats)");
+  nlohmann::json lk;
+  if (c.analysis.is_object() && c.analysis.contains("likelihood")) {
+    lk = c.analysis["likelihood"];
+  } else {
+    const auto file = c.run.path() / "likelihood.json";
+    if (fs::exists(file)) {
+      std::ifstream in(file);
+      lk = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    }
+  }
+  if (!lk.is_object() || !lk.contains("sets")) {
+    std::string why = "run preimage likelihood " + c.run.path().string();
+    if (c.analysis.is_object() && c.analysis.contains("left_out") &&
+        c.analysis["left_out"].contains("likelihood"))
+      why = c.analysis["left_out"]["likelihood"].get<std::string>();
+    c.note("the likelihood section: " + why + ".");
+    return;
+  }
+  analysis::likelihood_tables(c.doc, lk, c.analysis.is_object() ? c.analysis : nlohmann::json());
+  for (const char* set : {"train", "test"}) {
+    const auto file = c.run.path() / "likelihood" / (std::string(set) + "_log_px.npy");
+    if (!lk["sets"].contains(set) || !fs::exists(file)) continue;
+    std::vector<double> v;
+    const auto t = data::read_npy_tensor(file).to(torch::kFloat64).contiguous();
+    v.assign(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
+    if (v.empty()) continue;
+    const auto h = stats::histogram(v, static_cast<size_t>(c.step.histogram_bins));
+    double mean = 0;
+    for (double x : v) mean += x;
+    mean /= static_cast<double>(v.size());
+    report::HistogramOptions options;
+    options.marks.push_back({mean, fmt::format("mean {:.2f}", mean)});
+    const fs::path png = c.figures / fmt::format("log_px_histogram_{}.png", set);
+    report::histogram_plot(png, std::vector<double>(h.counts.begin(), h.counts.end()), h.edges,
+                           {fmt::format("Exact log p(x), {} images ({})", set, v.size()),
+                            "log p(x)  [nats]", "images"},
+                           options);
+    c.figure(png, fmt::format("Distribution of the exact log-likelihood of the {} images "
+                              "(quadrature over the latent plane).",
+                              set));
+  }
 }
 
 }  // namespace preimage::pipeline::report_sections

@@ -36,12 +36,15 @@ void use_checkpoint(run::RunFolder& run, const RunJob& job) {
 void reuse_model(run::RunFolder& run) {
   spdlog::info("reusing {} (same architecture and training settings; --retrain to train again)",
                (run.path() / "model.pt").string());
+  std::error_code ignored;  // a kill between storing the model and removing the state left it
+  std::filesystem::remove(train_state_path(run), ignored);
   if (run.has_model() && run.model().path == "model.pt") return;
   const auto record = model::read_checkpoint_record(run.path() / "model.pt");
   run::TrainingRecord training;
   training.settings = record.at("meta").at("train");
   training.images = record.at("meta").value("train_images", "");
   training.data = record.at("meta").value("data", "");
+  training.selection = record.at("meta").value("selection", nlohmann::json());
   run.set_model({"model.pt", record.at("architecture"), training});
   run.save_manifest();
 }

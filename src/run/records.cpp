@@ -93,6 +93,7 @@ json to_json(const TrainingRecord& r) {
           {"data", r.data},
           {"final_train_elbo", r.final_train_elbo},
           {"final_test_elbo", r.final_test_elbo ? json(*r.final_test_elbo) : json()},
+          {"selection", r.selection},
           {"seconds", r.seconds}};
 }
 
@@ -126,6 +127,7 @@ ModelRecord model_from_json(const json& j, const std::string& where) {
     if (j.contains("final_test_elbo") && !j["final_test_elbo"].is_null())
       t.final_test_elbo = get<double>(j, "final_test_elbo", where);
     t.seconds = get_or<double>(j, "seconds", 0.0, where);
+    if (j.contains("selection")) t.selection = j["selection"];
     r.training = t;
   }
   return r;

@@ -33,6 +33,9 @@ struct TrainingRecord {
   double final_train_elbo = 0;
   std::optional<double> final_test_elbo;
   double seconds = 0;          // wall time of the training
+  // The epoch kept (train::TrainResult::to_json(): kept_epoch, best_epoch, best_held_out,
+  // held_out, stopped_early); null for models trained before it was recorded.
+  nlohmann::json selection;
 };
 
 // The model the run uses: preimage's own VAE (train, or run --model), or an imported one

@@ -4,10 +4,6 @@
 #include <vector>
 
 namespace preimage::solvers {
-namespace {
-constexpr int64_t kDecodeChunk = 4096;  // grid points decoded together
-}  // namespace
-
 torch::Tensor DecodedGrid::make_points(int64_t latent_dim, int64_t n, double radius) {
   auto axis = torch::linspace(-radius, radius, n, torch::kFloat32);
   std::vector<torch::Tensor> axes(static_cast<size_t>(latent_dim), axis);
@@ -36,15 +32,33 @@ DecodedGrid DecodedGrid::decode(const Objective& objective, int64_t n, double ra
   const int64_t G = d.points.size(0);
   d.feature = torch::empty({G, objective.decoder().pixels()}, d.points.options());
   d.constant = torch::empty({G}, d.points.options());
-  for (int64_t g0 = 0; g0 < G; g0 += kDecodeChunk) {
-    const int64_t g1 = std::min(G, g0 + kDecodeChunk);
-    auto feature = objective.decoder().forward(d.points.slice(0, g0, g1));
-    if (d.kind == LossKind::kSquaredError) feature.sigmoid_();
-    d.feature.slice(0, g0, g1).copy_(feature);
-    d.constant.slice(0, g0, g1).copy_(d.penalty(feature).sum(1));
-  }
-  if (d.prior > 0) d.constant.add_(d.points.square().sum(1), d.prior);
+  decode_chunks(objective.decoder(), d.kind, d.prior, d.points,
+                [&](int64_t first, const torch::Tensor& points, const torch::Tensor& feature,
+                    const torch::Tensor& constant) {
+                  d.feature.slice(0, first, first + points.size(0)).copy_(feature);
+                  d.constant.slice(0, first, first + points.size(0)).copy_(constant);
+                });
   return d;
+}
+
+void DecodedGrid::decode_chunks(const decoders::Decoder& decoder, LossKind kind, double prior,
+                                const torch::Tensor& points, const ChunkVisitor& visit,
+                                int64_t chunk) {
+  torch::NoGradGuard no_grad;
+  const int64_t G = points.size(0);
+  for (int64_t g0 = 0; g0 < G; g0 += chunk) {
+    auto p = points.slice(0, g0, std::min(G, g0 + chunk));
+    auto feature = decoder.forward(p);
+    torch::Tensor constant;
+    if (kind == LossKind::kSquaredError) {
+      feature.sigmoid_();
+      constant = feature.square().sum(1);
+    } else {
+      constant = torch::nn::functional::softplus(feature).sum(1);
+    }
+    if (prior > 0) constant.add_(p.square().sum(1), prior);
+    visit(g0, p, feature, constant);
+  }
 }
 
 bool DecodedGrid::made_for(const Objective& objective, int64_t points, double box) const {

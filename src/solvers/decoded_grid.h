@@ -3,7 +3,9 @@
 // scored against its points with matrix products (no per-image loop):
 //   squared error: |m(z - s)|^2 = m.z^2 - 2 (m z) . s + m . s^2      (s = sigmoid(D(g)))
 //   bernoulli:     sum m (softplus(l) - z l) = -(m z) . l + m . softplus(l)   (l = D(g))
-// Both are linear in the image's pixels. The grid search stands on it.
+// Both are linear in the image's pixels. The grid search stands on it, and the exact likelihood's
+// quadrature (likelihood/quadrature.h) streams its chunks (decode_chunks) without holding it.
+#include <functional>
 #include <memory>
 
 #include <torch/torch.h>
@@ -28,6 +30,16 @@ struct DecodedGrid {
   static DecodedGrid decode(const Objective& objective, int64_t n, double radius);
   // The points of such a grid: (n^L, L), row-major over the axes.
   static torch::Tensor make_points(int64_t latent_dim, int64_t n, double radius);
+  // What a decoded chunk of points holds: points (C, L), feature (C, P), constant (C), as above.
+  using ChunkVisitor = std::function<void(int64_t first, const torch::Tensor& points,
+                                          const torch::Tensor& feature,
+                                          const torch::Tensor& constant)>;
+  // Decodes `points` (G, L) `chunk` rows at a time for `decoder`, loss `kind` and prior weight
+  // `prior`, and hands each chunk (starting at row `first`) to `visit`: the one place the plane
+  // is decoded.
+  static void decode_chunks(const decoders::Decoder& decoder, LossKind kind, double prior,
+                            const torch::Tensor& points, const ChunkVisitor& visit,
+                            int64_t chunk = 4096);
   // Bytes the decoded grid takes (float32), to refuse one too large before decoding.
   static double bytes(int64_t latent_dim, int64_t n, int64_t pixels);
 

@@ -58,6 +58,25 @@ TEST(CliFlags, NumbersOutOfRange) {
   expect_refused("run --lr inf", "--lr");
 }
 
+// The training schedule's flags and presets, for both commands that train.
+TEST(CliFlags, TrainingScheduleOutOfRange) {
+  for (const char* command : {"train", "run"}) {
+    const std::string c = command;
+    expect_refused(c + " --lr-patience -1", "--lr-patience must be 0");
+    expect_refused(c + " --stop-patience -2", "--stop-patience must be 0");
+    expect_refused(c + " --stop-patience 1000000", "--stop-patience");
+    // Not a number of the flag's type, or not a preset: the flag parser's error (exit 104/105).
+    for (const auto& [args, must_contain] :
+         {std::pair<std::string, std::string>{c + " --lr-patience 1.5", "--lr-patience"},
+          {c + " --preset slow", "fast,converged,thesis"}}) {
+      const auto r = run_cli(args + " --out " + test_support::fresh_dir("cli_flags").string());
+      EXPECT_NE(r.status, 0) << args << "\n" << r.output;
+      EXPECT_TRUE(contains(r.output, must_contain)) << args << "\n" << r.output;
+      EXPECT_FALSE(contains(r.output, "epoch:")) << args << "\n" << r.output;
+    }
+  }
+}
+
 // Memory refused by the system: a clear message with the size asked and what asks for less, not
 // the allocator's words. (AddressSanitizer reserves more address space than the limit allows.)
 TEST(CliFlags, OutOfMemoryIsAClearError) {

@@ -1,9 +1,8 @@
 // The kill test: `preimage run` on a tiny data set killed (SIGKILL) at 20 moments drawn from a
 // fixed seed and run again after each kill. After every kill the folder holds no half-written
 // file and no mixed step (the manifest agrees with every array it records), and the last run
-// ends with the bytes of an uninterrupted run (timings and paths aside). Training starts over
-// when a kill interrupts it (its resume belongs to another issue); the inversion resumes from
-// its chunks.
+// ends with the bytes of an uninterrupted run (timings and paths aside). Training continues
+// after its last finished epoch (RUN/train_state.bin); the inversion resumes from its chunks.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +18,7 @@
 #include "model/checkpoint.h"
 #include "run/thesis_format.h"
 #include "test_helpers.h"
+#include "train/train_state.h"
 #include "util/atomic_file.h"
 #include "util/csv.h"
 
@@ -66,6 +66,7 @@ void expect_whole_files(const fs::path& run) {
       else if (ext == ".json") (void)json::parse(util::read_file(e.path()));
       else if (ext == ".csv") util::read_csv(e.path());
       else if (ext == ".pt") model::load_vae(e.path());
+      else if (rel == "train_state.bin") train::read_train_state(e.path());
       else if (e.path().filename() == "solutions.txt") run::read_thesis_solutions(e.path());
       else if (ext == ".txt") run::read_thesis_values(e.path());
       else ADD_FAILURE() << "an unexpected file";

@@ -12,7 +12,8 @@ flags=(--data-dir "$data" --train-images 6000 --eval-images 200 --images 200 --e
 "$preimage" train-classifier --out "$out/classifier.pt" --data-dir "$data" \
   --train-images 6000 --test-images 500 --epochs 1 --quiet > "$out/classifier_output.txt"
 "$preimage" run --out "$out/run" "${flags[@]}" --curves 0 3 --classifier "$out/classifier.pt" \
-  --bonus-epochs 5 --amortized-epochs 2 --lowest 50 > "$out/run_output.txt" 2>&1 ||
+  --bonus-epochs 5 --amortized-epochs 2 --lowest 50 \
+  --likelihood-points 301 --likelihood-test-images 0:100 > "$out/run_output.txt" 2>&1 ||
   { cat "$out/run_output.txt"; exit 1; }
 "$preimage" run --out "$out/inverted" --model "$out/run/model.pt" --data-dir "$data" \
   --images 120 --method gauss-newton --no-analyze --no-report --quiet

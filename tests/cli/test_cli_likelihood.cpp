@@ -1,0 +1,88 @@
+// `preimage likelihood` on the shared run, and the likelihood section `analyze` wrote: the
+// figures are consistent with what they are (gaps >= 0, the MAP point's log joint above every
+// space's, the quadrature's check), the arrays have a row per image, and bad settings are named.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "cli_runner.h"
+#include "data/tensor_io.h"
+#include "fixture_runs.h"
+
+namespace fs = std::filesystem;
+using namespace preimage;
+using test_support::contains;
+using test_support::run_cli;
+
+namespace {
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+}  // namespace
+
+TEST(CliLikelihood, ScoresTheRunsImagesAndTestImagesConsistently) {
+  const auto dir = test_support::copy_fixture(test_support::fixture_run(), "cli_likelihood");
+  const auto r = run_cli("likelihood " + dir.string() +
+                         " --points 301 --test-images 0:60 --gap-images 25 --quiet");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "Inference gaps")) << r.output;
+  const auto j = read_json(dir / "likelihood.json");
+  for (const auto& [set, n] : {std::pair{"train", 200}, std::pair{"test", 60}}) {
+    SCOPED_TRACE(set);
+    const auto& s = j.at("sets").at(set);
+    EXPECT_EQ(s.at("images").get<int64_t>(), n);
+    const auto log_px = data::read_npy_tensor(dir / "likelihood" / (std::string(set) + "_log_px.npy"));
+    ASSERT_EQ(log_px.size(0), n);
+    EXPECT_TRUE(log_px.isfinite().all().item<bool>());
+    EXPECT_TRUE(log_px.lt(0).all().item<bool>());  // a probability of a binary image
+    // ELBO <= log p(x) for the encoder's posterior and for the best Gaussian.
+    const auto encoder =
+        data::read_npy_tensor(dir / "likelihood" / (std::string(set) + "_elbo_encoder.npy"));
+    EXPECT_TRUE((encoder <= log_px + 1e-3).all().item<bool>());
+    const auto amortization =
+        data::read_npy_tensor(dir / "likelihood" / (std::string(set) + "_amortization_gap.npy"));
+    const auto approximation =
+        data::read_npy_tensor(dir / "likelihood" / (std::string(set) + "_approximation_gap.npy"));
+    ASSERT_EQ(amortization.size(0), 25);
+    EXPECT_GE(amortization.min().item<double>(), 0.0);
+    EXPECT_GE(approximation.min().item<double>(), -1e-3);
+    // The MAP point maximizes the log joint: every space's point is at or below it, per image.
+    const auto map =
+        data::read_npy_tensor(dir / "likelihood" / (std::string(set) + "_log_joint_MAP.npy"));
+    for (const auto& space : s.at("spaces")) {
+      const auto lj = data::read_npy_tensor(
+          dir / "likelihood" / (std::string(set) + "_log_joint_" + space.get<std::string>() + ".npy"));
+      ASSERT_EQ(lj.size(0), n);
+      EXPECT_TRUE((lj <= map + 1e-3).all().item<bool>()) << space;
+    }
+    EXPECT_TRUE(s.at("check").contains("mean_change"));
+  }
+  EXPECT_TRUE(j["sets"]["train"]["log_joint"].contains("adafactor"));
+}
+
+TEST(CliLikelihood, AnalyzeWroteTheSectionAndTheReportShowsIt) {
+  const auto a = read_json(test_support::fixture_run() / "analysis.json");
+  ASSERT_TRUE(a.contains("likelihood")) << a.value("left_out", nlohmann::json()).dump();
+  EXPECT_TRUE(a["likelihood"]["sets"].contains("train"));
+  const auto md = test_support::read_text(test_support::fixture_run() / "report.md");
+  EXPECT_TRUE(contains(md, "Exact log-likelihood"));
+  EXPECT_TRUE(contains(md, "amortization gap"));
+}
+
+TEST(CliLikelihood, BadSettingsAreNamed) {
+  const auto run = test_support::fixture_run().string();
+  for (const auto& [flags, expected] :
+       {std::pair{"--points 300", "odd number of points"},
+        std::pair{"--radius -1", "radius must be a positive"},
+        std::pair{"--test-images 5:2", "5:2"},
+        std::pair{"--posterior-steps -4", "--posterior-steps"}}) {
+    const auto r = run_cli(std::string("likelihood ") + run + " " + flags);
+    EXPECT_NE(r.status, 0) << flags;
+    EXPECT_TRUE(contains(r.output, expected)) << flags << "\n" << r.output;
+    EXPECT_FALSE(contains(r.output, "terminate")) << r.output;
+  }
+}
