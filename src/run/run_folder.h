@@ -13,6 +13,8 @@
 //   results.csv                index, label, per-method losses, delta %, iterations, stop reason
 //   thesis/<method>/           solutions.txt, final_errors.txt, deltas.txt in the thesis's formats
 //   summary.json, analysis.json, analysis/*.npy, figures/, report.html, report.md
+//   likelihood.json, likelihood/*.npy   the likelihood section (pipeline/likelihood_step.h)
+//   train_state.bin            a training in progress, after each epoch (train/train_state.h)
 //   .lock                      the folder's lock (folder_lock.h): one writer at a time
 //   partial/<method>/          the chunks of an inversion solved so far (partial_inversion.h)
 // A step's files land together: RunFolder's writers stage them as temporaries, and
