@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "pipeline/certify_step.h"
 #include "pipeline/invert_step.h"
 #include "pipeline/shard_step.h"
 #include "pipeline/summary.h"
@@ -20,6 +21,8 @@ void add_invert_command(CLI::App& app) {
     std::string out;    // with --shard: the part's own run folder
     DataFlags data;     // only --image-shape matters: a model's flat output
     ModelFlags model;
+    bool certify = false;  // then prove the solutions global optima (certify_step.h)
+    double certify_tol = certify::CertifyOptions{}.tolerance;
   };
   auto cfg = std::make_shared<Config>();
   auto* cmd = app.add_subcommand("invert", "Invert the decoder for the run's images");
@@ -30,9 +33,27 @@ void add_invert_command(CLI::App& app) {
                   "Only the k-th of n parts of the run's images: k/n (with --out; join the parts "
                   "with preimage merge)");
   cmd->add_option("--out", cfg->out, "With --shard: the part's own run folder (created)");
+  cmd->add_flag("--certify", cfg->certify,
+                "Then prove per image that the solution is the global optimum over the grid's "
+                "box, or give the gap (as preimage certify RUN --method M; dense ReLU decoders, "
+                "L <= 3)");
+  cmd->add_option("--certify-tol", cfg->certify_tol,
+                  "With --certify: the relative gap certified")
+      ->capture_default_str();
   cmd->callback([cfg] {
     finish_model_options(cfg->step.model, cfg->model, cfg->data);
     cfg->step.request();  // the settings checked before anything is opened
+    pipeline::CertifyConfig certificate;
+    certificate.options.tolerance = cfg->certify_tol;
+    certificate.options.radius =
+        cfg->step.settings.grid_radius.value_or(solvers::GridOptions{}.radius);
+    if (cfg->certify) certificate.check();
+    const auto finish = [&](run::RunFolder& folder) {
+      pipeline::print_summary(pipeline::summarize(folder, cfg->step.method));
+      if (cfg->certify)
+        pipeline::print_certificate(
+            pipeline::certify_run(folder, cfg->step.method, certificate));
+    };
     // A shard only reads the whole run (shards of one run are inverted at once).
     auto run = run::RunFolder::open(cfg->run, cfg->shard.empty() ? run::Access::kWrite
                                                                  : run::Access::kRead);
@@ -40,14 +61,14 @@ void add_invert_command(CLI::App& app) {
       require(cfg->out.empty(), "--out is only for --shard",
               "drop --out: invert writes into the run folder");
       pipeline::invert_run(run, cfg->step);
-      pipeline::print_summary(pipeline::summarize(run, cfg->step.method));
+      finish(run);
       return;
     }
     require(!cfg->out.empty(), fmt::format("--shard {} needs --out PART_FOLDER", cfg->shard),
             "each part is inverted into a run folder of its own, e.g. --out RUN.part0");
     auto part = pipeline::make_shard(run, cfg->shard, cfg->out);
     pipeline::invert_run(part, pipeline::shard_step(part, cfg->step));
-    pipeline::print_summary(pipeline::summarize(part, cfg->step.method));
+    finish(part);
   });
 }
 

@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   cli::add_complete_command(app);
   cli::add_bench_solvers_command(app);
   cli::add_likelihood_command(app);
+  cli::add_certify_command(app);
 
   try {
     app.parse(argc, argv);

@@ -32,6 +32,11 @@ class DenseReluDecoder : public Decoder {
 
   double forward_flops() const override;
 
+  // The layers' matrices (out, in) and biases (out), hidden layers then the output layer: what a
+  // bound propagation through the network reads (certify/cell_bounds.h).
+  const std::vector<torch::Tensor>& weights() const { return weights_; }
+  const std::vector<torch::Tensor>& biases() const { return biases_; }
+
  private:
   std::vector<torch::Tensor> weights_;  // (out, in) each, hidden layers then the output layer
   std::vector<torch::Tensor> biases_;   // (out) each

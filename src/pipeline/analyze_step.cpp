@@ -15,6 +15,7 @@
 #include "analysis/tables.h"
 #include "analysis/vector_field.h"
 #include "data/tensor_io.h"
+#include "pipeline/certify_step.h"
 #include "pipeline/run_model.h"
 #include "solvers/loss.h"
 #include "util/atomic_file.h"
@@ -339,6 +340,9 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
     out["likelihood"] = likelihood_section(run, cfg.likelihood_config,
                                            out["spaces"].get<std::vector<std::string>>());
   out["seconds"]["likelihood"] = timer.lap();
+  // The certificates `preimage certify` wrote (certify_step.h).
+  if (auto certificates = certificates_section(run); !certificates.empty())
+    out["certificates"] = certificates;
   out["seconds"]["total"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -354,6 +358,7 @@ nlohmann::json analyze_and_print(run::RunFolder& run, AnalyzeConfig config) {
   config.classifier_job.train.seed = config.bonus.seed;
   auto result = analyze_run(run, config);
   analysis::print_analysis(result);
+  if (result.contains("certificates")) print_certificates_section(result["certificates"]);
   return result;
 }
 

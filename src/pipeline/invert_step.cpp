@@ -11,7 +11,6 @@
 #include "run/partial_inversion.h"
 #include "solvers/grid.h"
 #include "util/error.h"
-#include "util/sha256.h"
 
 namespace preimage::pipeline {
 
@@ -91,17 +90,12 @@ nlohmann::json inversion_identity(const run::MethodRecord& record,
                                   const solvers::InvertRequest& request,
                                   const decoders::GenerativeModel& model,
                                   const torch::Tensor& targets, const torch::Tensor& start) {
-  nlohmann::json model_id = model.record;
-  if (model_id.contains("path")) {  // preimage's own VAE: its bytes, wherever it lies
-    model_id["sha256"] = util::sha256_of(model_id["path"].get<std::string>());
-    model_id.erase("path");
-  }
   return {{"format", 1},
           {"versions", run::version_info()},
           {"method", record.method},
           {"settings", record.settings},
           {"curve_images", request.curve_images},
-          {"model", model_id},
+          {"model", model_identity(model)},
           {"device", targets.device().str()},
           {"images", targets.size(0)},
           {"targets", run::tensor_digest(targets)},

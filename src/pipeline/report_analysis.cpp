@@ -9,6 +9,7 @@
 
 #include "analysis/tables.h"
 #include "data/tensor_io.h"
+#include "pipeline/certify_step.h"
 #include "pipeline/report_context.h"
 #include "report/figures.h"
 #include "stats/histogram.h"
@@ -107,6 +108,35 @@ void likelihood_section(ReportContext& c) {
                               "(quadrature over the latent plane).",
                               set));
   }
+}
+
+// The certificates of `preimage certify` (certify_step.h), read from the run folder: a section
+// only where the run holds one.
+void certificate_section(ReportContext& c) {
+  const auto section = certificates_section(c.run);
+  if (section.empty()) return;
+  c.doc.heading("Certificates: the global optimum proven");
+  c.doc.paragraph(
+      "Branch and bound over the latent box with bounds propagated through the decoder "
+      "(preimage certify): per image, no latent point of the box has a loss below the lower "
+      "bound; certified where the best point known is within the tolerance of it.");
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [method, r] : section.items())
+    rows.push_back({method, r["loss"].get<std::string>(),
+                    fmt::format("[-{0}, {0}]", r["radius"].get<double>()),
+                    std::to_string(r["images"].get<int64_t>()),
+                    fmt::format("{:.2f}%", 100 * r["share_certified"].get<double>()),
+                    fmt::format("{:.2g}", r["tolerance"].get<double>()),
+                    fmt::format("{:.2g} / {:.2g} / {:.2g}", r["gap_quantiles"]["50%"].get<double>(),
+                                r["gap_quantiles"]["99%"].get<double>(),
+                                r["gap_quantiles"]["max"].get<double>()),
+                    fmt::format("{:.0f}", r["cells_per_image"]["mean"].get<double>()),
+                    std::to_string(r["below_method"].get<int64_t>()),
+                    std::to_string(r["at_edge"].get<int64_t>())});
+  c.doc.table({"method", "loss", "box", "images", "certified", "tolerance",
+               "gap median / 99% / max", "cells per image", "optimum below the method by > 0.1%",
+               "optimum on the border"},
+              rows);
 }
 
 }  // namespace preimage::pipeline::report_sections

@@ -92,6 +92,7 @@ void normality_section(ReportContext& c);      // report_analysis.cpp
 void bonus_section(ReportContext& c);          // report_analysis.cpp
 void vector_section(ReportContext& c);         // report_figures.cpp
 void likelihood_section(ReportContext& c);     // report_analysis.cpp
+void certificate_section(ReportContext& c);    // report_analysis.cpp
 void solver_comparison_section(ReportContext& c);  // report_tables.cpp
 void settings_section(ReportContext& c);       // report_tables.cpp
 void timings_section(ReportContext& c, double report_seconds);  // report_tables.cpp

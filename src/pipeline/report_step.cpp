@@ -45,6 +45,7 @@ ReportOutput write_report(run::RunFolder& run, const ReportStep& step) {
   bonus_section(c);
   vector_section(c);
   likelihood_section(c);
+  certificate_section(c);
   solver_comparison_section(c);
   settings_section(c);
   const double seconds =

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/error.h"
+#include "util/sha256.h"
 
 namespace preimage::pipeline {
 
@@ -18,6 +19,15 @@ decoders::ModelSource run_model_source(const run::RunFolder& run, const std::str
   }
   source.device = device;
   return source;
+}
+
+nlohmann::json model_identity(const decoders::GenerativeModel& model) {
+  nlohmann::json id = model.record;
+  if (id.contains("path")) {  // preimage's own VAE: its bytes, wherever it lies
+    id["sha256"] = util::sha256_of(id["path"].get<std::string>());
+    id.erase("path");
+  }
+  return id;
 }
 
 decoders::GenerativeModel open_run_model(const run::RunFolder& run, const std::string& device) {

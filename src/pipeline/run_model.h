@@ -25,6 +25,10 @@ decoders::GenerativeModel adopt_model(
     run::RunFolder& run, const decoders::ModelSource& source,
     const std::function<void(const decoders::GenerativeModel&)>& check = {});
 
+// What results computed with `model` depend on, for a resume's identity: its record, with
+// preimage's own checkpoint named by its bytes (SHA-256) rather than its path.
+nlohmann::json model_identity(const decoders::GenerativeModel& model);
+
 // Throws UserError naming both when `images` (N, P) are not of the size `model` decodes.
 void require_model_fits(const decoders::GenerativeModel& model, const data::Dataset& images,
                         const std::string& what);

@@ -334,4 +334,13 @@ void RunFolder::set_analysis(const AnalysisRecord& record) {
 
 void RunFolder::set_report(const ReportRecord& record) { manifest_["report"] = to_json(record); }
 
+void RunFolder::set_certificate(const std::string& method, const std::vector<std::string>& files,
+                                const nlohmann::json& summary) {
+  manifest_["certificates"][method] = {{"files", files},
+                                       {"images", summary.at("images")},
+                                       {"certified", summary.at("certified")},
+                                       {"config", summary.at("config")},
+                                       {"seconds", summary.at("seconds")}};
+}
+
 }  // namespace preimage::run

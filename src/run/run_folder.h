@@ -14,9 +14,12 @@
 //   thesis/<method>/           solutions.txt, final_errors.txt, deltas.txt in the thesis's formats
 //   summary.json, analysis.json, analysis/*.npy, figures/, report.html, report.md
 //   likelihood.json, likelihood/*.npy   the likelihood section (pipeline/likelihood_step.h)
+//   losses/<method>_{lower_bound,optimum,gap,certified,...}.npy, losses/<method>_certificate.json
+//                              a certificate of the method's solutions (pipeline/certify_step.h)
 //   train_state.bin            a training in progress, after each epoch (train/train_state.h)
 //   .lock                      the folder's lock (folder_lock.h): one writer at a time
-//   partial/<method>/          the chunks of an inversion solved so far (partial_inversion.h)
+//   partial/<method>/          the chunks of an inversion solved so far (partial_inversion.h);
+//   partial/certify_<method>/  the blocks of a certificate
 // A step's files land together: RunFolder's writers stage them as temporaries, and
 // save_manifest() renames them all, the manifest last (through the journal .commit, which the
 // next command finishes if a kill interrupts the renames).
@@ -117,6 +120,10 @@ class RunFolder {
   std::optional<AnalysisRecord> analysis() const;
   void set_analysis(const AnalysisRecord& record);
   void set_report(const ReportRecord& record);
+  // A certificate of `method`'s solutions (pipeline/certify_step.h): its files, relative to the
+  // run folder, and its summary.
+  void set_certificate(const std::string& method, const std::vector<std::string>& files,
+                       const nlohmann::json& summary);
 
  private:
   explicit RunFolder(fs::path path) : path_(std::move(path)) {}

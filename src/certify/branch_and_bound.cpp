@@ -1,0 +1,268 @@
+#include "certify/branch_and_bound.h"
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "certify/loss_bounds.h"
+#include "util/error.h"
+
+namespace preimage::certify {
+
+namespace {
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+constexpr double kEdgeShare = 0.01;  // within 1% of the radius of the border: "at the edge"
+
+// The first level's cell centres, n per axis over [-r, r]^L, in Morton (Z) order: splitting
+// each cell into its 2^L children in the same bit order keeps every level in Z-order, so a
+// chunk of consecutive cells is a compact patch of the plane, open for few images.
+torch::Tensor first_level(int64_t L, int64_t n, double radius, const torch::TensorOptions& opt) {
+  int64_t bits = 0;
+  while ((int64_t{1} << bits) < n) ++bits;
+  const int64_t side = int64_t{1} << bits;
+  const int64_t total = static_cast<int64_t>(std::pow(side, L));
+  auto code = torch::arange(total, opt.dtype(torch::kInt64));
+  std::vector<torch::Tensor> axes;
+  for (int64_t i = 0; i < L; ++i) axes.push_back(torch::zeros_like(code));
+  for (int64_t bit = 0; bit < bits; ++bit)
+    for (int64_t i = 0; i < L; ++i) {
+      // Morton: bit `bit` of axis i is bit (bit * L + L - 1 - i) of the code.
+      auto b = code.bitwise_right_shift(bit * L + L - 1 - i).bitwise_and(1);
+      axes[static_cast<size_t>(i)] += b * (int64_t{1} << bit);
+    }
+  auto multi = torch::stack(axes, 1);                           // (side^L, L)
+  auto inside = multi.lt(n).all(1);
+  multi = multi.index({inside});
+  const double h = radius / static_cast<double>(n);
+  return (multi.to(opt.dtype()) * (2 * h) + (h - radius)).contiguous();
+}
+
+// Offsets of the 2^L children, in the bit order of first_level: child k's axis i is bit
+// (L - 1 - i) of k. (2^L, L) of -1 / +1.
+torch::Tensor child_signs(int64_t L, const torch::TensorOptions& opt) {
+  const int64_t K = int64_t{1} << L;
+  auto k = torch::arange(K, opt.dtype(torch::kInt64));
+  std::vector<torch::Tensor> axes;
+  for (int64_t i = 0; i < L; ++i)
+    axes.push_back(k.bitwise_right_shift(L - 1 - i).bitwise_and(1).to(opt.dtype()) * 2 - 1);
+  return torch::stack(axes, 1);
+}
+
+// Per index in `group` (Q) the least `value` (Q): (n), +inf where none.
+torch::Tensor cat_field(const std::vector<CellBounds>& parts, torch::Tensor CellBounds::*field) {
+  std::vector<torch::Tensor> t;
+  t.reserve(parts.size());
+  for (const auto& p : parts) t.push_back(p.*field);
+  return torch::cat(t);
+}
+
+torch::Tensor group_min(const torch::Tensor& value, const torch::Tensor& group, int64_t n) {
+  return torch::full({n}, kInfinity, value.options())
+      .scatter_reduce_(0, group, value, "amin", /*include_self=*/true);
+}
+}  // namespace
+
+torch::Tensor Certificate::gap() const {
+  return (incumbent - lower_bound).clamp_min(0) / incumbent.abs().clamp_min(1);
+}
+
+Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double prior_weight,
+                    const torch::Tensor& targets, const torch::Tensor& mask,
+                    const torch::Tensor& points, const CertifyOptions& options,
+                    const LevelCallback& on_level) {
+  torch::NoGradGuard no_grad;
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(torch::kCPU);
+  const auto index = f64.dtype(torch::kInt64);
+  const int64_t B = targets.size(0), P = targets.size(1), L = points.size(1);
+  require(network.pixels() == P && network.latent_dim() == L,
+          fmt::format("the certificate's images have {} pixels and latents {} dimensions; the "
+                      "decoder maps {} to {}",
+                      P, L, network.latent_dim(), network.pixels()));
+  require(L <= 3, fmt::format("certificates need a latent dimension of at most 3, got {}", L),
+          "a box of a higher dimension has too many cells to cover");
+  require(options.radius > 0 && options.tolerance > 0 && options.initial_cells >= 1 &&
+              options.symbols >= 0 && options.max_depth >= 0 && options.max_cells >= 1,
+          "certificate options: radius, tolerance and cells must be positive");
+  const auto z = targets.to(f64);
+  torch::Tensor m;
+  if (mask.defined()) m = mask.to(f64).expand({B, P}).contiguous();
+  const auto weighted = m.defined() ? z * m : z;
+  const auto offset = image_offset(kind, z, m);
+
+  Certificate out;
+  out.point = points.to(f64).clone();
+  out.incumbent = loss_at(kind, prior_weight, network.forward(out.point), z, m, out.point);
+  out.improved = torch::zeros({B}, f64.dtype(torch::kBool));
+  out.cells = torch::zeros({B}, index);
+  auto leaf = torch::full({B}, kInfinity, f64);  // least bound of the cells closed so far
+
+  // Level 0: every cell open for every image (pairs made per chunk, below).
+  auto centers = first_level(L, options.initial_cells, options.radius, f64);
+  auto half = torch::full_like(centers, options.radius / static_cast<double>(options.initial_cells));
+  torch::Tensor pair_cell, pair_image;  // (Q) sorted by cell; undefined at level 0: all pairs
+  const auto signs = child_signs(L, f64);
+  const int64_t children = signs.size(0);
+  // The level's first `affine_count` cells lie in one linear region found at a coarser level:
+  // their bounds (`affine`) came from their parents' without a network pass.
+  CellBounds affine;
+  int64_t affine_count = 0;
+
+  for (int64_t level = 0;; ++level) {
+    const int64_t C = centers.size(0);
+    const bool all = !pair_cell.defined();
+    torch::Tensor cell_start;  // (C + 1) first pair of each cell
+    if (!all)
+      cell_start = torch::searchsorted(pair_cell, torch::arange(C + 1, index));
+    std::vector<torch::Tensor> lowers, values, cells_of, images_of;
+    // The cells found in one linear region (their bounds kept to split them without the network).
+    std::vector<torch::Tensor> linear_ids;
+    std::vector<CellBounds> linear_bounds;
+    std::vector<std::pair<int64_t, int64_t>> chunks;  // affine cells and the others apart
+    for (int64_t c0 = 0; c0 < affine_count; c0 += options.cell_chunk)
+      chunks.emplace_back(c0, std::min(affine_count, c0 + options.cell_chunk));
+    for (int64_t c0 = affine_count; c0 < C; c0 += options.cell_chunk)
+      chunks.emplace_back(c0, std::min(C, c0 + options.cell_chunk));
+    for (const auto& [c0, c1] : chunks) {
+      torch::Tensor pc, pi;  // this chunk's pairs
+      if (all) {
+        pc = torch::arange(c0, c1, index).repeat_interleave(B);
+        pi = torch::arange(B, index).repeat({c1 - c0});
+      } else {
+        const int64_t q0 = cell_start[c0].item<int64_t>(), q1 = cell_start[c1].item<int64_t>();
+        if (q0 == q1) continue;
+        pc = pair_cell.slice(0, q0, q1);
+        pi = pair_image.slice(0, q0, q1);
+      }
+      auto [images, inverse] = at::_unique(pi, /*sorted=*/true, /*return_inverse=*/true);
+      auto c = centers.slice(0, c0, c1), h = half.slice(0, c0, c1);
+      const bool inherited = c1 <= affine_count;
+      auto bounds = inherited ? select_cells(affine, torch::arange(c0, c1, index))
+                              : bound_cells(network, c, h, options.symbols);
+      out.network_cells += inherited ? 0 : c1 - c0;
+      auto linear = bounds.unstable.eq(0).nonzero().view({-1});
+      if (linear.size(0) > 0) {
+        auto kept = select_cells(bounds, linear);
+        kept.generators = kept.generators.slice(1, 0, L).contiguous();
+        linear_ids.push_back(linear + c0);
+        linear_bounds.push_back(std::move(kept));
+      }
+      auto forms = loss_forms(bounds, kind, prior_weight, c, h);
+      auto pb = evaluate(forms, weighted.index_select(0, images),
+                         m.defined() ? m.index_select(0, images) : m,
+                         offset.index_select(0, images));
+      auto local = pc - c0;
+      auto flat = inverse * (c1 - c0) + local;
+      auto lower = pb.lower.reshape({-1}).index_select(0, flat);
+      if (options.unsound_slack_for_tests != 0)
+        lower = lower + (lower.abs() + 1) * options.unsound_slack_for_tests;
+      lowers.push_back(lower);
+      values.push_back(pb.center.reshape({-1}).index_select(0, flat));
+      cells_of.push_back(pc);
+      images_of.push_back(pi);
+    }
+    out.distinct_cells += C;
+    affine = CellBounds{};
+    if (lowers.empty()) break;
+    auto lower = torch::cat(lowers), value = torch::cat(values);
+    pair_cell = torch::cat(cells_of);
+    pair_image = torch::cat(images_of);
+    out.cells += torch::bincount(pair_image, {}, B);
+
+    // The centres' losses improve the incumbents (the first pair of the least value wins).
+    auto best = group_min(value, pair_image, B);
+    auto better = best < out.incumbent;
+    if (better.any().item<bool>()) {
+      auto q = torch::arange(pair_image.size(0), index);
+      auto hit = value.eq(best.index_select(0, pair_image))
+                     .logical_and(better.index_select(0, pair_image));
+      auto first = torch::full({B}, pair_image.size(0), index)
+                       .scatter_reduce_(0, pair_image.masked_select(hit), q.masked_select(hit),
+                                        "amin", true);
+      auto rows = better.nonzero().view({-1});
+      out.point.index_copy_(
+          0, rows, centers.index_select(0, pair_cell.index_select(0, first.index_select(0, rows))));
+      out.incumbent = torch::where(better, best, out.incumbent);
+      out.improved.logical_or_(better);
+    }
+
+    // Close the pairs whose bound clears the incumbent less the tolerance; give up the images
+    // over their budget or at the last level (their open cells' bounds count as they are).
+    auto threshold = out.incumbent - out.incumbent.abs().clamp_min(1) * options.tolerance;
+    auto open = lower < threshold.index_select(0, pair_image);
+    auto spent = out.cells.gt(options.max_cells);
+    if (level >= options.max_depth) spent.fill_(true);
+    auto give_up = open.logical_and(spent.index_select(0, pair_image));
+    open.logical_and_(give_up.logical_not());
+    auto closed = open.logical_not();
+    leaf = torch::minimum(leaf, group_min(lower.masked_select(closed),
+                                          pair_image.masked_select(closed), B));
+    out.levels = level + 1;
+    const int64_t remaining = open.any().item<bool>()
+                                  ? std::get<0>(at::_unique(pair_image.masked_select(open))).size(0)
+                                  : 0;
+    if (on_level) on_level(level, out.distinct_cells, remaining);
+    if (remaining == 0) break;
+
+    // Split the cells still open for some image; each child inherits its parent's open images.
+    // The parents in one linear region go first: their children's bounds follow from theirs.
+    auto kept_cell = pair_cell.masked_select(open), kept_image = pair_image.masked_select(open);
+    auto [parents, parent_of] = at::_unique(kept_cell, /*sorted=*/true, /*return_inverse=*/true);
+    auto row_of = torch::full({C}, -1, index);  // the cell's row among the linear ones, or -1
+    CellBounds linear;
+    if (!linear_ids.empty()) {
+      auto ids = torch::cat(linear_ids);
+      row_of.index_copy_(0, ids, torch::arange(ids.size(0), index));
+      linear.offset = cat_field(linear_bounds, &CellBounds::offset);
+      linear.center_logits = linear.offset;
+      linear.generators = cat_field(linear_bounds, &CellBounds::generators);
+      linear.box = cat_field(linear_bounds, &CellBounds::box);
+      linear.unstable = cat_field(linear_bounds, &CellBounds::unstable);
+    }
+    linear_bounds.clear();
+    auto row = row_of.index_select(0, parents);
+    auto is_linear = row.ge(0);
+    auto order_parents = torch::cat({is_linear.nonzero().view({-1}),
+                                     is_linear.logical_not().nonzero().view({-1})});
+    const int64_t Cp = parents.size(0), linear_parents = is_linear.sum().item<int64_t>();
+    auto rank = torch::empty_like(order_parents);
+    rank.index_copy_(0, order_parents, torch::arange(Cp, index));
+    parents = parents.index_select(0, order_parents);
+    parent_of = rank.index_select(0, parent_of);
+    if (linear_parents > 0)
+      affine = split_affine(
+          select_cells(linear, row.index_select(0, order_parents).slice(0, 0, linear_parents)),
+          signs);
+    linear = CellBounds{};
+    affine_count = linear_parents * children;
+    auto child_half = half.index_select(0, parents) / 2;         // (Cp, L)
+    centers = (centers.index_select(0, parents).unsqueeze(1) +
+               signs.unsqueeze(0) * child_half.unsqueeze(1))
+                  .reshape({-1, L})
+                  .contiguous();
+    half = child_half.repeat_interleave(children, 0);
+    // Pairs (child, image), sorted by child: parent p's images repeated for each child.
+    auto child = (parent_of.unsqueeze(1) * children + torch::arange(children, index))
+                     .reshape({-1});                              // (Qk * 2^L)
+    auto image = kept_image.repeat_interleave(children);
+    auto order = std::get<1>(child.sort(/*stable=*/c10::optional<bool>(true), 0));
+    pair_cell = child.index_select(0, order);
+    pair_image = image.index_select(0, order);
+  }
+  // The incumbents found at cells' centres were the bounds' arithmetic; the network's own
+  // forward pass gives the values the certificate states.
+  if (out.improved.any().item<bool>()) {
+    auto rows = out.improved.nonzero().view({-1});
+    auto p = out.point.index_select(0, rows);
+    out.incumbent.index_copy_(
+        0, rows,
+        loss_at(kind, prior_weight, network.forward(p), z.index_select(0, rows),
+                m.defined() ? m.index_select(0, rows) : m, p));
+  }
+  out.lower_bound = leaf;
+  out.certified = leaf >= out.incumbent - out.incumbent.abs().clamp_min(1) * options.tolerance;
+  out.at_edge = out.point.abs().amax(1) >= options.radius * (1 - kEdgeShare);
+  return out;
+}
+
+}  // namespace preimage::certify

@@ -1,0 +1,61 @@
+// preimage certify: a proof per image that a method's solution is the global optimum of its loss
+// over the latent box, or the gap left (branch and bound with bound propagation through the
+// decoder: certify/branch_and_bound.h).
+#include <memory>
+
+#include "cli/commands.h"
+#include "pipeline/certify_step.h"
+#include "util/config_table.h"
+
+namespace preimage::cli {
+
+void add_certify_options(CLI::App& cmd, pipeline::CertifyConfig& cfg) {
+  auto& o = cfg.options;
+  cmd.add_option("--certify-tol", o.tolerance,
+                 "Certified when no point of the box is below the optimum by more than this, "
+                 "relative (to max(|loss|, 1))")
+      ->capture_default_str();
+  cmd.add_option("--radius", o.radius, "The box [-r, r]^L the certificate covers")
+      ->capture_default_str();
+  cmd.add_option("--initial-cells", o.initial_cells, "Cells per axis of the first level")
+      ->capture_default_str();
+  cmd.add_option("--symbols", o.symbols,
+                 "Error symbols per cell of the zonotope relaxation (0: intervals for the "
+                 "unstable ReLUs)")
+      ->capture_default_str();
+  cmd.add_option("--max-cells", o.max_cells,
+                 "Cell bounds per image before it is given up (left uncertified, with its bound)")
+      ->capture_default_str();
+  cmd.add_option("--max-depth", o.max_depth, "Levels of splitting below the first, at most")
+      ->capture_default_str();
+  cmd.add_option("--block", cfg.block,
+                 "Images certified together (they share the cells; a killed command resumes "
+                 "from the last whole block)")
+      ->capture_default_str();
+}
+
+void add_certify_command(CLI::App& app) {
+  struct Config {
+    std::string run, method = "adafactor";
+    pipeline::CertifyConfig certify;
+  };
+  auto cfg = std::make_shared<Config>();
+  auto* cmd = app.add_subcommand(
+      "certify", "Prove per image that the method's solution is the global optimum of its loss "
+                 "over the latent box (or give the gap left); writes "
+                 "RUN/losses/<method>_{lower_bound,optimum,gap,certified,...}.npy");
+  cmd->add_option("run", cfg->run, "Run folder (after invert)")->required();
+  cmd->add_option("--method", cfg->method, "Whose solutions start the search")
+      ->capture_default_str();
+  add_certify_options(*cmd, cfg->certify);
+  cmd->callback([cfg] {
+    cfg->certify.check();
+    auto run = run::RunFolder::open(cfg->run);
+    util::print_config("certify", {{"run", cfg->run},
+                                   {"method", cfg->method},
+                                   {"certify", cfg->certify.to_json()}});
+    pipeline::print_certificate(pipeline::certify_run(run, cfg->method, cfg->certify));
+  });
+}
+
+}  // namespace preimage::cli
