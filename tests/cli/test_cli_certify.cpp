@@ -72,6 +72,17 @@ TEST(CliCertify, ProvesTheRunsOptimaAndWritesConsistentFiles) {
   ASSERT_TRUE(analysis.contains("certificates")) << analysis.dump().substr(0, 400);
   EXPECT_EQ(analysis["certificates"]["adafactor"]["certified"].get<int64_t>(),
             certified.sum().item<int64_t>());
+
+  // bench-solvers: the certified optimum joins the oracle, which is then at most it.
+  const auto b = run_cli("bench-solvers " + dir.string() +
+                         " --methods adafactor --no-careful --images 0:50 --quiet");
+  ASSERT_EQ(b.status, 0) << b.output;
+  EXPECT_TRUE(contains(b.output, "the oracle includes the certificates of adafactor")) << b.output;
+  const auto bench = nlohmann::json::parse(util::read_file(dir / "solver_benchmark.json"));
+  EXPECT_LE(bench["oracle"]["mean_loss"].get<double>(),
+            optimum.slice(0, 0, 50).mean().item<double>() * (1 + 1e-6));
+  EXPECT_EQ(bench["oracle"]["share_certified"].get<double>(),
+            certified.slice(0, 0, 50).to(torch::kFloat64).mean().item<double>());
 }
 
 TEST(CliCertify, AKilledCertificateResumesToTheSameBytes) {
