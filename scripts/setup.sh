@@ -22,6 +22,7 @@ packages=(
   libzip-dev                            # .npz archives of weights and images
   libssl-dev                            # SHA-256 of imported model files in the run manifest
   clang libfuzzer-14-dev                # fuzz targets (scripts/fuzz.sh: clang 14's libFuzzer)
+  libopenmpi-dev openmpi-bin            # mpirun -np N preimage ... (docs/SCALING.md)
 )
 
 missing=()

@@ -1,5 +1,6 @@
 #include "certify/branch_and_bound.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -49,7 +50,7 @@ torch::Tensor child_signs(int64_t L, const torch::TensorOptions& opt) {
   return torch::stack(axes, 1);
 }
 
-// Per index in `group` (Q) the least `value` (Q): (n), +inf where none.
+// One field of several cells' bounds, joined.
 torch::Tensor cat_field(const std::vector<CellBounds>& parts, torch::Tensor CellBounds::*field) {
   std::vector<torch::Tensor> t;
   t.reserve(parts.size());
@@ -57,10 +58,24 @@ torch::Tensor cat_field(const std::vector<CellBounds>& parts, torch::Tensor Cell
   return torch::cat(t);
 }
 
-torch::Tensor group_min(const torch::Tensor& value, const torch::Tensor& group, int64_t n) {
-  return torch::full({n}, kInfinity, value.options())
-      .scatter_reduce_(0, group, value, "amin", /*include_self=*/true);
+// Per group in [0, n) the least of `value` (Q) over its rows in `group` (Q), `none` where there
+// are none. A loop rather than LibTorch's scatter_reduce_, which prints a "beta API" warning.
+template <typename T>
+torch::Tensor least_per_group(const torch::Tensor& value, const torch::Tensor& group, int64_t n,
+                              T none) {
+  auto out = torch::full({n}, none, value.options());
+  const auto v = value.contiguous(), g = group.contiguous();
+  const T* pv = v.template data_ptr<T>();
+  const int64_t* pg = g.data_ptr<int64_t>();
+  T* po = out.template data_ptr<T>();
+  for (int64_t i = 0; i < v.numel(); ++i) po[pg[i]] = std::min(po[pg[i]], pv[i]);
+  return out;
 }
+
+torch::Tensor group_min(const torch::Tensor& value, const torch::Tensor& group, int64_t n) {
+  return least_per_group<double>(value, group, n, kInfinity);
+}
+
 }  // namespace
 
 torch::Tensor Certificate::gap() const {
@@ -176,9 +191,8 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
       auto q = torch::arange(pair_image.size(0), index);
       auto hit = value.eq(best.index_select(0, pair_image))
                      .logical_and(better.index_select(0, pair_image));
-      auto first = torch::full({B}, pair_image.size(0), index)
-                       .scatter_reduce_(0, pair_image.masked_select(hit), q.masked_select(hit),
-                                        "amin", true);
+      auto first = least_per_group<int64_t>(q.masked_select(hit), pair_image.masked_select(hit),
+                                            B, pair_image.size(0));
       auto rows = better.nonzero().view({-1});
       out.point.index_copy_(
           0, rows, centers.index_select(0, pair_cell.index_select(0, first.index_select(0, rows))));

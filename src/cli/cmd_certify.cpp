@@ -4,10 +4,13 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cluster/world.h"
 #include "pipeline/certify_step.h"
+#include "pipeline/cluster_jobs.h"
 #include "util/config_table.h"
 
 namespace preimage::cli {
+namespace {
 
 void add_certify_options(CLI::App& cmd, pipeline::CertifyConfig& cfg) {
   auto& o = cfg.options;
@@ -30,9 +33,12 @@ void add_certify_options(CLI::App& cmd, pipeline::CertifyConfig& cfg) {
       ->capture_default_str();
   cmd.add_option("--block", cfg.block,
                  "Images certified together (they share the cells; a killed command resumes "
-                 "from the last whole block)")
+                 "from the last whole block). 0: automatic, at most 1000, the images spread "
+                 "over the workers; give it for the same bytes on any machine")
       ->capture_default_str();
 }
+
+}  // namespace
 
 void add_certify_command(CLI::App& app) {
   struct Config {
@@ -50,6 +56,8 @@ void add_certify_command(CLI::App& app) {
   add_certify_options(*cmd, cfg->certify);
   cmd->callback([cfg] {
     cfg->certify.check();
+    if (cluster::World::get().distributed() && !cluster::World::get().coordinator())
+      return pipeline::serve_jobs(nullptr);  // rank 0 reads and writes; this rank certifies
     auto run = run::RunFolder::open(cfg->run);
     util::print_config("certify", {{"run", cfg->run},
                                    {"method", cfg->method},

@@ -5,7 +5,9 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cluster/world.h"
 #include "pipeline/certify_step.h"
+#include "pipeline/cluster_jobs.h"
 #include "pipeline/invert_step.h"
 #include "pipeline/shard_step.h"
 #include "pipeline/summary.h"
@@ -33,13 +35,14 @@ void add_invert_command(CLI::App& app) {
                   "Only the k-th of n parts of the run's images: k/n (with --out; join the parts "
                   "with preimage merge)");
   cmd->add_option("--out", cfg->out, "With --shard: the part's own run folder (created)");
-  cmd->add_flag("--certify", cfg->certify,
+  auto* certify_flag = cmd->add_flag("--certify", cfg->certify,
                 "Then prove per image that the solution is the global optimum over the grid's "
                 "box, or give the gap (as preimage certify RUN --method M; dense ReLU decoders, "
                 "L <= 3)");
   cmd->add_option("--certify-tol", cfg->certify_tol,
                   "With --certify: the relative gap certified")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(certify_flag);
   cmd->callback([cfg] {
     finish_model_options(cfg->step.model, cfg->model, cfg->data);
     cfg->step.request();  // the settings checked before anything is opened
@@ -48,6 +51,8 @@ void add_invert_command(CLI::App& app) {
     certificate.options.radius =
         cfg->step.settings.grid_radius.value_or(solvers::GridOptions{}.radius);
     if (cfg->certify) certificate.check();
+    if (cluster::World::get().distributed() && !cluster::World::get().coordinator())
+      return pipeline::serve_jobs(&cfg->step);  // rank 0 reads and writes; this rank solves
     const auto finish = [&](run::RunFolder& folder) {
       pipeline::print_summary(pipeline::summarize(folder, cfg->step.method));
       if (cfg->certify)

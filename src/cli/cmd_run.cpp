@@ -4,6 +4,7 @@
 #include "cli/analyze_options.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cluster/world.h"
 #include "pipeline/run_pipeline.h"
 #include "solvers/registry.h"
 
@@ -66,6 +67,8 @@ void add_run_command(CLI::App& app) {
     job.architecture_given = architecture_flags_given(*cmd) > 0;
     job.analyze = !cfg->no_analyze;
     job.report = !cfg->no_report;
+    if (cluster::World::get().distributed() && !cluster::World::get().coordinator())
+      return pipeline::serve_run(job);  // rank 0 runs the steps; this rank solves chunks
     pipeline::run_pipeline(job);
   });
 }

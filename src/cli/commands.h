@@ -2,8 +2,6 @@
 // Each subcommand lives in its own file and registers itself on the application.
 #include <CLI/CLI.hpp>
 
-#include "pipeline/certify_step.h"
-
 namespace preimage::cli {
 
 void add_train_command(CLI::App& app);   // cmd_train.cpp
@@ -18,7 +16,5 @@ void add_complete_command(CLI::App& app);       // cmd_complete.cpp
 void add_bench_solvers_command(CLI::App& app);  // cmd_bench_solvers.cpp
 void add_likelihood_command(CLI::App& app);     // cmd_likelihood.cpp
 void add_certify_command(CLI::App& app);        // cmd_certify.cpp
-// The certificate's flags (also on invert --certify).
-void add_certify_options(CLI::App& cmd, pipeline::CertifyConfig& cfg);
 
 }  // namespace preimage::cli

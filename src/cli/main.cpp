@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cluster/world.h"
 #include "pipeline/threads.h"
 #include "util/allocator.h"
 #include "util/build_config.h"
@@ -32,6 +33,48 @@ int out_of_memory(const std::string& libtorch_message) {
   return 1;
 }
 }  // namespace
+
+// Under MPI (cluster/world.h): `invert`, `run` and `certify` share their chunks (blocks) across
+// the ranks; any other command runs on rank 0 alone while the other ranks wait for it.
+void set_up_ranks(CLI::App& app, const preimage::cluster::World& world) {
+  if (!world.distributed()) return;
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    const std::string name = sub->get_name();
+    if (name == "invert" || name == "run" || name == "certify") continue;
+    if (world.coordinator())
+      sub->preparse_callback([name](size_t) {
+        spdlog::warn("{} is not shared across MPI ranks: rank 0 does it alone", name);
+      });
+    else
+      sub->callback([] {});
+  }
+  if (!world.coordinator()) {  // rank 0 speaks for the job
+    preimage::util::Progress::set_enabled(false);
+    spdlog::set_level(spdlog::level::warn);
+  }
+}
+
+// After an error: a rank other than 0 ends the whole job (rank 0 may be waiting for it); rank 0
+// lets the other ranks go.
+int end_failed(int code) {
+  auto& world = preimage::cluster::World::get();
+  if (world.distributed() && !world.coordinator()) world.abort(code);
+  try {
+    world.release_workers();
+  } catch (const std::exception&) {
+  }
+  world.finish();
+  return code;
+}
+
+// Prints an error (a rank other than 0 names itself), then end_failed.
+int fail(int code, const std::string& label, const std::string& what,
+         const std::string& hint = "") {
+  std::fprintf(stderr, "%s: %s%s\n", label.c_str(), preimage::cluster::rank_prefix().c_str(),
+               what.c_str());
+  if (!hint.empty()) std::fprintf(stderr, "  ---> HINT: %s\n", hint.c_str());
+  return end_failed(code);
+}
 
 int main(int argc, char** argv) {
   using namespace preimage;
@@ -66,23 +109,29 @@ int main(int argc, char** argv) {
   cli::add_certify_command(app);
 
   try {
+    auto& world = cluster::World::get();
+    world.require_usable();
+    set_up_ranks(app, world);
     app.parse(argc, argv);
+    world.release_workers();
+    world.finish();
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);
+    auto& world = cluster::World::get();
+    world.release_workers();
+    world.finish();
+    return code;
   } catch (const UserError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    if (!e.hint().empty()) std::fprintf(stderr, "  ---> HINT: %s\n", e.hint().c_str());
-    return 1;
+    return fail(1, "error", e.what(), e.hint());
   } catch (const std::bad_alloc&) {
-    return out_of_memory("");
+    return end_failed(out_of_memory(""));
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
-    if (what.find("can't allocate memory") != std::string::npos) return out_of_memory(what);
-    std::fprintf(stderr, "error (LibTorch): %s\n", what.c_str());
-    return 2;
+    if (what.find("can't allocate memory") != std::string::npos)
+      return end_failed(out_of_memory(what));
+    return fail(2, "error (LibTorch)", what);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
+    return fail(2, "error", e.what());
   }
   return 0;
 }

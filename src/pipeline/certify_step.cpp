@@ -1,17 +1,26 @@
 #include "pipeline/certify_step.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <mutex>
+#include <system_error>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "certify/loss_bounds.h"
+#include "cluster/world.h"
 #include "data/tensor_io.h"
+#include "pipeline/cluster_jobs.h"
 #include "pipeline/run_model.h"
 #include "run/partial_inversion.h"
+#include "solvers/chunk_messages.h"
 #include "solvers/loss.h"
+#include "util/blas_threads.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -44,6 +53,99 @@ solvers::Solution as_solution(const certify::Certificate& c, const torch::Tensor
   return s;
 }
 
+// Cells bounded, over the blocks of one call (rank 0's thread and its main thread add to them).
+struct BlockCounts {
+  std::atomic<int64_t> distinct{0}, network{0};
+};
+constexpr const char* kDistinct = "_distinct_cells";  // a worker's counts, in its message
+constexpr const char* kNetwork = "_network_cells";
+
+// One block's certificate as a Solution (as_solution), its counts added to `counts`.
+solvers::Solution certify_block(const certify::DenseNetwork& network, solvers::LossKind kind,
+                                double prior, const certify::CertifyOptions& options,
+                                const torch::Tensor& targets, const torch::Tensor& points,
+                                const torch::Tensor& method_loss, BlockCounts& counts) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto cert = certify::certify(
+      network, kind, prior, targets, {}, points, options,
+      [&](int64_t level, int64_t cells, int64_t open) {
+        spdlog::debug("level {}: {} cells so far, {} images open, {:.1f} s", level, cells, open,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                          .count());
+      });
+  counts.distinct += cert.distinct_cells;
+  counts.network += cert.network_cells;
+  return as_solution(cert, method_loss);
+}
+
+// A worker's block: its counts moved from the message's diagnostics into `counts`.
+solvers::Solution take_counts(solvers::Solution s, BlockCounts& counts) {
+  for (auto [key, into] :
+       {std::pair{kDistinct, &counts.distinct}, std::pair{kNetwork, &counts.network}}) {
+    const auto it = s.diagnostics.find(key);
+    require(it != s.diagnostics.end(), "a rank's certificate lacks its counts of cells");
+    *into += it->second.item<int64_t>();
+    s.diagnostics.erase(it);
+  }
+  return s;
+}
+
+// Solves the blocks `todo` on `workers` threads, each with a single-threaded BLAS (a block's
+// certificate then depends on its images only, not on the machine's cores); `keep` is called
+// for each block solved, one call at a time.
+void solve_blocks(const std::vector<int64_t>& todo, int64_t workers,
+                  const std::function<void(int64_t)>& solve,
+                  const std::function<void(int64_t)>& keep) {
+  util::ScopedBlasThreads single_threaded_blas(1);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mutex;
+  std::exception_ptr error;
+  auto work = [&] {
+    for (size_t t = next++; t < todo.size() && !failed; t = next++) {
+      try {
+        solve(todo[t]);
+        std::lock_guard<std::mutex> lock(mutex);
+        keep(todo[t]);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (int64_t w = 1; w < workers; ++w) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // the system refused one more thread: fewer workers
+    }
+  }
+  work();
+  for (auto& h : helpers) h.join();
+  if (error) std::rethrow_exception(error);
+}
+
+nlohmann::json options_json(const certify::CertifyOptions& o) {
+  return {{"radius", o.radius},         {"tolerance", o.tolerance},
+          {"initial_cells", o.initial_cells}, {"symbols", o.symbols},
+          {"max_depth", o.max_depth},   {"max_cells", o.max_cells},
+          {"cell_chunk", o.cell_chunk}};
+}
+
+certify::CertifyOptions options_of(const nlohmann::json& j) {
+  certify::CertifyOptions o;
+  o.radius = j.at("radius");
+  o.tolerance = j.at("tolerance");
+  o.initial_cells = j.at("initial_cells");
+  o.symbols = j.at("symbols");
+  o.max_depth = j.at("max_depth");
+  o.max_cells = j.at("max_cells");
+  o.cell_chunk = j.at("cell_chunk");
+  return o;
+}
+
 double quantile_of(const torch::Tensor& t, double q) {
   return torch::quantile(t.to(torch::kFloat64), q).item<double>();
 }
@@ -62,7 +164,7 @@ void CertifyConfig::check() const {
   require(o.max_cells >= 1, fmt::format("--max-cells must be positive, got {}", o.max_cells));
   require(o.max_depth >= 0 && o.max_depth <= 40,
           fmt::format("--max-depth must be 0..40, got {}", o.max_depth));
-  require(block >= 1, fmt::format("--block must be positive, got {}", block));
+  require(block >= 0, fmt::format("--block must be 0 (automatic) or positive, got {}", block));
 }
 
 nlohmann::json CertifyConfig::to_json() const {
@@ -87,7 +189,8 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
   const auto ds = run.load_images();
   require_model_fits(model, ds, "the run's images");
   const int64_t n = ds.size(), L = network.latent_dim();
-  const auto kind = solvers::parse_loss_kind(record.loss());
+  const std::string record_loss = record.loss();
+  const auto kind = solvers::parse_loss_kind(record_loss);
   const double prior = record.settings.value("prior_weight", 0.0);
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
   const auto targets = ds.images.to(f64);
@@ -99,7 +202,15 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
       certify::loss_at(kind, prior, network.forward(points), targets, {}, points);
 
   std::vector<int64_t> bounds;
-  for (int64_t b = 0; b < n; b += config.block) bounds.push_back(b);
+  // The workers solving blocks at once: this process's, or the ranks of an MPI job.
+  const auto& world = cluster::World::get();
+  const int64_t workers =
+      world.distributed() ? world.size() : std::max<int64_t>(util::blas_threads(), 1);
+  const int64_t block = config.block > 0
+                            ? config.block
+                            : std::min(CertifyConfig::kDefaultBlock,
+                                       std::max<int64_t>((n + workers - 1) / workers, 1));
+  for (int64_t b = 0; b < n; b += block) bounds.push_back(b);
   bounds.push_back(n);
   nlohmann::json identity;
   identity["format"] = 1;
@@ -120,35 +231,61 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
                "blocks of {}",
                method, n, record.loss(), prior > 0 ? fmt::format(", prior {}", prior) : "",
                config.options.radius, config.options.radius, L, config.options.tolerance,
-               config.block);
+               block);
 
   const auto t0 = std::chrono::steady_clock::now();
   util::Progress progress("certify", n, "img");
-  std::vector<solvers::Solution> parts;
-  int64_t distinct = 0, network_cells = 0;
   const auto& split = partial.bounds();
+  std::vector<solvers::Solution> parts(split.size() - 1);
+  std::vector<int64_t> todo;
   for (size_t k = 0; k + 1 < split.size(); ++k) {
-    const int64_t b0 = split[k], b1 = split[k + 1];
     if (auto it = solved.find(static_cast<int64_t>(k)); it != solved.end()) {
-      parts.push_back(std::move(it->second));
+      parts[k] = std::move(it->second);
+      progress.advance(split[k + 1] - split[k]);
     } else {
-      const auto level_start = std::chrono::steady_clock::now();
-      auto cert = certify::certify(
-          network, kind, prior, targets.slice(0, b0, b1), {}, points.slice(0, b0, b1),
-          config.options, [&](int64_t level, int64_t cells, int64_t open) {
-            spdlog::debug("images {}:{} level {}: {} cells so far, {} images open, {:.1f} s", b0,
-                          b1, level, cells, open,
-                          std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                        level_start)
-                              .count());
-          });
-      distinct += cert.distinct_cells;
-      network_cells += cert.network_cells;
-      parts.push_back(as_solution(cert, method_loss.slice(0, b0, b1)));
-      partial.record(static_cast<int64_t>(k), parts.back());
+      todo.push_back(static_cast<int64_t>(k));
     }
-    progress.advance(b1 - b0);
   }
+  BlockCounts counts;
+  const auto solve = [&](int64_t k) {
+    const int64_t b0 = split[k], b1 = split[k + 1];
+    parts[k] = certify_block(network, kind, prior, config.options, targets.slice(0, b0, b1),
+                             points.slice(0, b0, b1), method_loss.slice(0, b0, b1), counts);
+  };
+  const auto keep = [&](int64_t k) {
+    partial.record(k, parts[k]);
+    progress.advance(split[k + 1] - split[k]);
+  };
+  if (cluster::World::get().distributed() && !todo.empty()) {
+    cluster::FarmWork work;
+    work.job = nlohmann::json{{"command", "certify"},
+                              {"model", model_job(run_model_source(run), model)},
+                              {"loss", record_loss},
+                              {"prior_weight", prior},
+                              {"options", options_json(config.options)}}
+                   .dump();
+    work.chunks = todo;
+    work.pack = [&](int64_t k) {
+      solvers::ChunkMessage m;
+      m.targets = targets.slice(0, split[k], split[k + 1]);
+      m.start = points.slice(0, split[k], split[k + 1]);
+      return solvers::pack_chunk(m);
+    };
+    work.solve_here = solve;
+    work.solved_here = keep;
+    work.solved_remotely = [&](int64_t k, const std::string& bytes) {
+      parts[k] = take_counts(solvers::unpack_solution(bytes, torch::kCPU), counts);
+      parts[k].initial_loss = method_loss.slice(0, split[k], split[k + 1]);
+      keep(k);
+    };
+    util::ScopedBlasThreads single_threaded_blas(1);
+    const auto farm = cluster::coordinate(work);
+    spdlog::info("{} blocks certified on rank 0 and {} on the other {} ranks", farm.chunks_here,
+                 farm.chunks_remote, cluster::World::get().size() - 1);
+  } else {
+    solve_blocks(todo, std::min<int64_t>(workers, static_cast<int64_t>(todo.size())), solve, keep);
+  }
+  const int64_t distinct = counts.distinct, network_cells = counts.network;
   progress.finish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -163,6 +300,7 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
   j["loss"] = record.loss();
   j["prior_weight"] = prior;
   j["config"] = config.to_json();
+  j["config"]["block"] = partial.bounds().size() > 2 ? partial.bounds()[1] : n;  // as solved
   j["images"] = n;
   j["certified"] = certified.sum().item<int64_t>();
   j["share_certified"] = certified.to(torch::kFloat64).mean().item<double>();
@@ -321,6 +459,30 @@ CertifiedReference certified_reference(const run::RunFolder& run, int64_t begin,
     ref.from.push_back(method);
   }
   return ref;
+}
+
+cluster::ChunkSolver open_certificate_job(const nlohmann::json& job) {
+  const auto model = open_job_model(job.at("model"));
+  auto network = std::make_shared<certify::DenseNetwork>(certify::dense_network(*model.decoder));
+  const auto kind = solvers::parse_loss_kind(job.at("loss"));
+  const double prior = job.at("prior_weight");
+  const auto options = options_of(job.at("options"));
+  return [network, kind, prior, options](const std::string& bytes) {
+    const auto chunk = solvers::unpack_chunk(bytes);
+    const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+    const auto targets = chunk.targets.to(f64), points = chunk.start.to(f64);
+    require(targets.dim() == 2 && targets.size(1) == network->pixels() && points.dim() == 2 &&
+                points.size(0) == targets.size(0) && points.size(1) == network->latent_dim(),
+            "a block's images or points do not fit this rank's model");
+    BlockCounts counts;
+    util::ScopedBlasThreads single_threaded_blas(1);
+    // The method's loss is rank 0's to fill in.
+    auto s = certify_block(*network, kind, prior, options, targets, points,
+                           torch::zeros({targets.size(0)}, f64), counts);
+    s.diagnostics[kDistinct] = torch::tensor({counts.distinct.load()});
+    s.diagnostics[kNetwork] = torch::tensor({counts.network.load()});
+    return solvers::pack_solution(s);
+  };
 }
 
 }  // namespace preimage::pipeline

@@ -2,7 +2,9 @@
 // `preimage certify RUN --method M` (and `invert --certify`): a proof per image that the method's
 // solution is the global optimum over the latent box, or how far from it it may be
 // (certify/branch_and_bound.h). The images are certified in blocks (one shared tree of cells per
-// block); each finished block is recorded under partial/certify_<M>/, so a killed command resumes
+// block), solved by as many workers as the BLAS has threads, each block with a single-threaded
+// BLAS (under MPI, by the ranks); each finished block is recorded under partial/certify_<M>/, so
+// a killed command resumes
 // with the same result. Written with the run's step commit:
 //   losses/<M>_lower_bound.npy     (N) float64 no point of the box has a lower loss
 //   losses/<M>_optimum.npy         (N) float64 the lowest loss known (the method's, or better)
@@ -18,13 +20,18 @@
 #include <nlohmann/json.hpp>
 
 #include "certify/branch_and_bound.h"
+#include "cluster/farm.h"
 #include "run/run_folder.h"
 
 namespace preimage::pipeline {
 
 struct CertifyConfig {
   certify::CertifyOptions options;
-  int64_t block = 1000;  // images certified together
+  // Images certified together (one tree of cells; a block's certificate depends on its images
+  // only). 0: automatic, at most kDefaultBlock, the images spread over the workers (the ranks
+  // under MPI), so the split, and so the bytes, follow the machine: give it to fix them.
+  int64_t block = 0;
+  static constexpr int64_t kDefaultBlock = 1000;
   void check() const;    // UserError on values out of range
   nlohmann::json to_json() const;
 };
@@ -34,6 +41,10 @@ struct CertifyConfig {
 // the images whose certified optimum is below the method's loss by more than 0.1%.
 nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
                            const CertifyConfig& config);
+
+// Under MPI (cluster_jobs.h) the blocks are shared by the ranks: a worker rank's side, the
+// certificate of each block rank 0 sends, for its job `job`.
+cluster::ChunkSolver open_certificate_job(const nlohmann::json& job);
 
 // Whether `run` holds a certificate of `method`, and its summary.
 bool has_certificate(const run::RunFolder& run, const std::string& method);

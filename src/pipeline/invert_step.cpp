@@ -1,11 +1,14 @@
 #include "pipeline/invert_step.h"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cluster/world.h"
+#include "pipeline/cluster_jobs.h"
 #include "pipeline/run_model.h"
 #include "pipeline/threads.h"
 #include "run/partial_inversion.h"
@@ -104,12 +107,52 @@ nlohmann::json inversion_identity(const run::MethodRecord& record,
                                                 : std::string()}};
 }
 
+// What a worker rank needs to solve this inversion's chunks: the model (cluster_jobs.h) and the
+// settings (its own, from the same command line, must agree).
+std::string inversion_job(const decoders::ModelSource& source,
+                          const decoders::GenerativeModel& model,
+                          const solvers::InvertRequest& request) {
+  return nlohmann::json{{"command", "invert"},
+                        {"method", request.method},
+                        {"settings", solvers::settings_json(request.method, request.settings)},
+                        {"loss", solvers::loss_kind_name(request.loss.kind)},
+                        {"prior_weight", request.loss.prior_weight},
+                        {"model", model_job(source, model)}}
+      .dump();
+}
+
 }  // namespace
+
+cluster::ChunkSolver open_inversion_job(const nlohmann::json& job, const InvertStep& step,
+                                        const std::vector<std::string>& methods) {
+  InvertStep mine = step;
+  const std::string method = job.at("method");
+  if (std::find(methods.begin(), methods.end(), method) != methods.end()) mine.method = method;
+  auto request = mine.request();
+  const bool same =
+      job.at("method") == request.method &&
+      job.at("settings") == solvers::settings_json(request.method, request.settings) &&
+      job.at("loss") == solvers::loss_kind_name(request.loss.kind) &&
+      job.at("prior_weight").get<double>() == request.loss.prior_weight;
+  require(same,
+          fmt::format("this rank's inversion settings differ from rank 0's ({} {})", method,
+                      job.at("settings").dump()),
+          "give every rank the same command line");
+  const auto model = open_job_model(job.at("model"));
+  request.encoder = model.encoder;
+  auto worker = std::make_shared<solvers::ChunkWorker>(model.decoder, request);
+  return [worker](const std::string& chunk) { return worker->solve(chunk); };
+}
 
 solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step) {
   solvers::InvertRequest request = step.request();  // settings checked before any work
   run.require_write();
   const auto model = adopt_model(run, step.model);
+  if (cluster::World::get().distributed()) {
+    auto source = step.model.empty() ? run_model_source(run, step.model.device) : step.model;
+    source.device = step.model.device.empty() ? "cpu" : step.model.device;
+    request.cluster_job = inversion_job(source, model, request);
+  }
   const auto ds = run.load_images();
   require_model_fits(model, ds, "the run's images");
   const auto& decoder = *model.decoder;
@@ -146,10 +189,13 @@ solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step) {
                  request.solved_chunks.size(), plan.chunks(), partial.folder().string());
   spdlog::info(
       "inverting {} images with {} ({} iterations at most, loss {}, start {}; {} chunks of at "
-      "most {} images on {} workers; {})",
+      "most {} images on {}; {})",
       ds.size(), request.method, request.settings.stop.max_iterations,
       solvers::loss_kind_name(request.loss.kind), step.start, plan.chunks(), plan.largest_chunk(),
-      plan.workers, decoder.describe());
+      request.cluster_job.empty()
+          ? fmt::format("{} workers", plan.workers)
+          : fmt::format("{} MPI ranks", cluster::World::get().size()),
+      decoder.describe());
   const auto t0 = std::chrono::steady_clock::now();
   auto solution = solvers::invert(decoder, targets, start, request);
   const double seconds =

@@ -3,6 +3,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "cluster/farm.h"
 #include "decoders/model_source.h"
 #include "run/run_folder.h"
 #include "solvers/invert.h"
@@ -31,7 +34,15 @@ struct InvertStep {
 };
 
 // Inverts the run's images, writes the method's files and results.csv; returns the solution.
+// On rank 0 of an MPI job (cluster/world.h) the chunks are shared by the ranks, which run
+// serve_inversion; rank 0 alone writes, the same bytes as one process with the same --chunk.
 solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step);
+
+// A worker rank's side of a distributed inversion (cluster_jobs.h): the solver of rank 0's job
+// `job` with `step`'s settings for the method rank 0 names, one of `methods` (empty:
+// step.method); throws UserError when this rank's settings differ from rank 0's.
+cluster::ChunkSolver open_inversion_job(const nlohmann::json& job, const InvertStep& step,
+                                        const std::vector<std::string>& methods);
 
 // The start points of `step.start` for the run's images `targets` (N, P) on `model`: (N, L), on
 // the model's device. Throws UserError for an unknown start, "encoder" without an encoder, or a

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "model/checkpoint.h"
+#include "pipeline/cluster_jobs.h"
 #include "pipeline/encode_step.h"
 #include "pipeline/run_model.h"
 #include "pipeline/report_step.h"
@@ -143,6 +144,12 @@ void run_pipeline(const RunJob& job) {
   print_summary(summary);
   if (job.analyze) analyze_and_print(run, job.analysis);
   if (job.report) print_report_output(write_report(run, {}));
+}
+
+void serve_run(const RunJob& job) {
+  InvertStep step = job.invert;
+  step.model.device = job.source.device;
+  serve_jobs(&step, job.method_list());
 }
 
 }  // namespace preimage::pipeline

@@ -42,4 +42,8 @@ void check_run_job(const RunJob& job);
 // tables and where the report is.
 void run_pipeline(const RunJob& job);
 
+// A worker rank (rank > 0) of `mpirun ... preimage run`: rank 0 runs the pipeline and shares
+// each inversion's chunks with the ranks (invert_step.h); this rank solves them.
+void serve_run(const RunJob& job);
+
 }  // namespace preimage::pipeline

@@ -10,7 +10,11 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 
+#include "cluster/farm.h"
+#include "cluster/world.h"
+#include "solvers/chunk_messages.h"
 #include "util/blas_threads.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -56,6 +60,18 @@ Solution solve_chunk(const Solver& solver, const decoders::Decoder& decoder,
   if (progress) progress->advance((end - begin) * cap - reported);
   return solution;
 }
+
+// The chunks `todo` solved by this process's workers, or shared by the ranks of an MPI job.
+void solve_here(const Solver& solver, const decoders::Decoder& decoder,
+                const torch::Tensor& targets, const torch::Tensor& start,
+                const InvertRequest& request, const ChunkPlan& plan,
+                const std::vector<int64_t>& todo, std::vector<Solution>& parts,
+                util::Progress* progress);
+void solve_across_ranks(const Solver& solver, const decoders::Decoder& decoder,
+                        const torch::Tensor& targets, const torch::Tensor& start,
+                        const InvertRequest& request, const ChunkPlan& plan,
+                        const std::vector<int64_t>& todo, std::vector<Solution>& parts,
+                        util::Progress* progress);
 
 }  // namespace
 
@@ -158,6 +174,25 @@ Solution invert(const decoders::Decoder& decoder, const torch::Tensor& targets,
     progress = std::make_unique<util::Progress>(request.method, n * cap, "img-it");
     progress->advance((n - left) * cap);
   }
+  if (!request.cluster_job.empty() && cluster::World::get().distributed()) {
+    solve_across_ranks(*solver, decoder, targets, start, request, plan, todo, parts,
+                       progress.get());
+  } else {
+    solve_here(*solver, decoder, targets, start, request, plan, todo, parts, progress.get());
+  }
+  if (progress) progress->finish();
+  auto solution = Solution::concat(parts);
+  solver->review(solution);
+  return solution;
+}
+
+namespace {
+
+void solve_here(const Solver& solver, const decoders::Decoder& decoder,
+                const torch::Tensor& targets, const torch::Tensor& start,
+                const InvertRequest& request, const ChunkPlan& plan,
+                const std::vector<int64_t>& todo, std::vector<Solution>& parts,
+                util::Progress* progress) {
   const int64_t tasks = static_cast<int64_t>(todo.size());
   std::atomic<int64_t> next{0};
   std::atomic<bool> failed{false};
@@ -168,8 +203,8 @@ Solution invert(const decoders::Decoder& decoder, const torch::Tensor& targets,
       const int64_t c = todo[static_cast<size_t>(t)];
       try {
         auto& part = parts[static_cast<size_t>(c)];
-        part = solve_chunk(*solver, decoder, targets, start, request, plan.bounds[c],
-                           plan.bounds[c + 1], progress.get());
+        part = solve_chunk(solver, decoder, targets, start, request, plan.bounds[c],
+                           plan.bounds[c + 1], progress);
         if (request.on_chunk) {
           std::lock_guard<std::mutex> lock(record_mutex);
           request.on_chunk(c, part);
@@ -201,10 +236,79 @@ Solution invert(const decoders::Decoder& decoder, const torch::Tensor& targets,
     if (!no_thread.empty()) throw UserError(no_thread);
   }
   if (error) std::rethrow_exception(error);
-  if (progress) progress->finish();
-  auto solution = Solution::concat(parts);
-  solver->review(solution);
-  return solution;
+}
+
+// Rank 0 of an MPI job: the chunks shared by the ranks, rank 0 solving too, on one thread.
+void solve_across_ranks(const Solver& solver, const decoders::Decoder& decoder,
+                        const torch::Tensor& targets, const torch::Tensor& start,
+                        const InvertRequest& request, const ChunkPlan& plan,
+                        const std::vector<int64_t>& todo, std::vector<Solution>& parts,
+                        util::Progress* progress) {
+  const int64_t cap = std::max<int64_t>(request.settings.stop.max_iterations, 1);
+  cluster::FarmWork work;
+  work.job = request.cluster_job;
+  work.chunks = todo;
+  work.pack = [&](int64_t c) {
+    const int64_t begin = plan.bounds[c], end = plan.bounds[c + 1];
+    ChunkMessage m;
+    m.targets = targets.slice(0, begin, end);
+    m.start = start.slice(0, begin, end);
+    const auto& mask = request.loss.mask;
+    if (mask.defined()) m.mask = mask.dim() == 2 ? mask.slice(0, begin, end) : mask;
+    for (int64_t i : request.curve_images)
+      if (i >= begin && i < end) m.curve_images.push_back(i - begin);
+    return pack_chunk(m);
+  };
+  work.solve_here = [&](int64_t c) {
+    parts[static_cast<size_t>(c)] = solve_chunk(solver, decoder, targets, start, request,
+                                                plan.bounds[c], plan.bounds[c + 1], progress);
+  };
+  work.solved_here = [&](int64_t c) {
+    if (request.on_chunk) request.on_chunk(c, parts[static_cast<size_t>(c)]);
+  };
+  work.solved_remotely = [&](int64_t c, const std::string& bytes) {
+    auto& part = parts[static_cast<size_t>(c)];
+    part = unpack_solution(bytes, targets.device());
+    require(part.latents.size(0) == plan.bounds[c + 1] - plan.bounds[c],
+            fmt::format("a rank returned {} solutions for chunk {} of {} images",
+                        part.latents.size(0), c, plan.bounds[c + 1] - plan.bounds[c]));
+    if (progress) progress->advance((plan.bounds[c + 1] - plan.bounds[c]) * cap);
+    if (request.on_chunk) request.on_chunk(c, part);
+  };
+  util::ScopedBlasThreads single_threaded_blas(1);
+  const auto report = cluster::coordinate(work);
+  spdlog::info("{} chunks solved on rank 0 and {} on the other {} ranks; {:.3f} MB sent, "
+               "{:.3f} MB gathered",
+               report.chunks_here, report.chunks_remote, cluster::World::get().size() - 1,
+               static_cast<double>(report.bytes_sent) / 1e6,
+               static_cast<double>(report.bytes_received) / 1e6);
+}
+
+}  // namespace
+
+ChunkWorker::ChunkWorker(std::shared_ptr<const decoders::Decoder> decoder, InvertRequest request)
+    : decoder_(std::move(decoder)),
+      request_(std::move(request)),
+      solver_(make_solver(request_.method, request_.settings)) {}
+
+std::string ChunkWorker::solve(const std::string& chunk_message) {
+  auto chunk = unpack_chunk(chunk_message);
+  const auto options = torch::TensorOptions().device(decoder_->device()).dtype(decoder_->dtype());
+  const auto targets = chunk.targets.to(options), start = chunk.start.to(options);
+  const int64_t n = targets.size(0);
+  require(targets.dim() == 2 && targets.size(1) == decoder_->pixels() && start.dim() == 2 &&
+              start.size(0) == n && start.size(1) == decoder_->latent_dim(),
+          "a chunk's images or start points do not fit this rank's model");
+  InvertRequest request = request_;
+  request.loss.mask = chunk.mask.defined() ? chunk.mask.to(options) : torch::Tensor();
+  request.curve_images = chunk.curve_images;
+  util::ScopedBlasThreads single_threaded_blas(1);
+  if (!prepared_) {
+    solver_->prepare(chunk_objective(*decoder_, targets, request, 0, n));
+    prepared_ = true;
+  }
+  return pack_solution(
+      solve_chunk(*solver_, *decoder_, targets, start, request, 0, n, /*progress=*/nullptr));
 }
 
 }  // namespace preimage::solvers

@@ -37,6 +37,10 @@ struct InvertRequest {
   std::map<int64_t, Solution> solved_chunks;
   // Told each chunk as it is solved (from the workers, one call at a time), to record it.
   std::function<void(int64_t chunk, const Solution&)> on_chunk;
+  // On rank 0 of an MPI job (cluster/world.h): the header each other rank opens the job from
+  // (ChunkWorker below); the chunks are then shared by the ranks (cluster/farm.h), rank 0 solving
+  // with one worker of its own. Empty: this process solves every chunk.
+  std::string cluster_job;
 
   // 2000 keeps each solver's per-pixel work in cache (docs/PERFORMANCE.md).
   static constexpr int64_t kDefaultChunk = 2000;
@@ -56,9 +60,24 @@ struct ChunkPlan {
 ChunkPlan plan_chunks(const InvertRequest& request, int64_t images, const torch::Device& device);
 
 // Solves every row of `targets` (N, P) from `start` (N, L).
+// Under MPI with `request.cluster_job`, the same solution, chunk for chunk, from every rank.
 // Throws UserError for a method that needs an encoder when none is given, or a latent
 // dimension the method cannot handle.
 Solution invert(const decoders::Decoder& decoder, const torch::Tensor& targets,
                 const torch::Tensor& start, const InvertRequest& request);
+
+// A worker rank's side of a distributed invert(): the request's solver (one for every chunk, as
+// on rank 0), solving chunk messages (chunk_messages.h) into solution messages.
+class ChunkWorker {
+ public:
+  ChunkWorker(std::shared_ptr<const decoders::Decoder> decoder, InvertRequest request);
+  std::string solve(const std::string& chunk_message);
+
+ private:
+  std::shared_ptr<const decoders::Decoder> decoder_;
+  InvertRequest request_;
+  std::unique_ptr<Solver> solver_;
+  bool prepared_ = false;
+};
 
 }  // namespace preimage::solvers

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -15,11 +16,13 @@ class ChildProcess {
  public:
   // Starts `PREIMAGE args` (through /bin/sh, `exec`ed: the child is preimage itself), its stdout
   // and stderr into `log`. `prefix` runs in the shell first (e.g. "ulimit -f 64;").
+  // `launcher` (e.g. "mpirun -np 3") starts preimage: the child is the launcher, the preimage
+  // processes its children (kill_children).
   ChildProcess(const std::string& args, const std::filesystem::path& log,
-               const std::string& prefix = "")
+               const std::string& prefix = "", const std::string& launcher = "")
       : log_(log) {
-    const std::string command =
-        prefix + " exec " + PREIMAGE_CLI + " " + args + " > '" + log.string() + "' 2>&1";
+    const std::string command = prefix + " exec " + launcher + " " + PREIMAGE_CLI + " " + args +
+                                " > '" + log.string() + "' 2>&1";
     pid_ = ::fork();
     if (pid_ == 0) {
       ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
@@ -27,7 +30,10 @@ class ChildProcess {
     }
   }
   ~ChildProcess() {
-    if (running()) kill();
+    if (running()) {
+      kill_children();
+      kill();
+    }
   }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -52,6 +58,11 @@ class ChildProcess {
   int kill() {
     if (status_ < 0 && pid_ > 0) ::kill(pid_, SIGKILL);
     return wait();
+  }
+  // SIGKILL to the child's own children (a launcher's processes); the child itself runs on.
+  void kill_children() {
+    if (pid_ > 0 && status_ < 0)
+      (void)std::system(("pkill -KILL -P " + std::to_string(pid_) + " 2>/dev/null").c_str());
   }
   const std::filesystem::path& log() const { return log_; }
 

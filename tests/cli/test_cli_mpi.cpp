@@ -1,0 +1,169 @@
+// The same commands under MPI (docs/SCALING.md): `mpirun -np 3 preimage invert|run` writes the
+// bytes one process writes with the same --chunk; a rank that fails stops the job with its rank
+// in the message and nothing written; a job killed whole (kill -9 of mpirun and its ranks) or
+// through one rank resumes from the chunks it recorded, to the same bytes. Skipped, with the
+// reason, where preimage was built without MPI or mpirun is missing (scripts/setup.sh installs
+// both, so CI runs them).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "child_process.h"
+#include "cli_runner.h"
+#include "fixture_runs.h"
+#include "folder_snapshot.h"
+#include "util/build_config.h"
+
+namespace fs = std::filesystem;
+using namespace preimage;
+using test_support::contains;
+using test_support::run_cli;
+
+namespace {
+
+// Open MPI as root, more ranks than cores, on one machine; rank 0 not bound to one core (its
+// own steps, training and encoding, use the BLAS's threads as one process does).
+const std::string kMpirun = "mpirun --allow-run-as-root --oversubscribe --bind-to none -np ";
+
+std::string skip_reason() {
+  if (!PREIMAGE_HAVE_MPI) return "preimage was built without MPI";
+  if (std::system("command -v mpirun > /dev/null 2>&1") != 0) return "mpirun is not installed";
+  return "";
+}
+#define SKIP_WITHOUT_MPI()                       \
+  do {                                           \
+    const auto reason = skip_reason();           \
+    if (!reason.empty()) GTEST_SKIP() << reason; \
+  } while (0)
+
+// What a command writes into a run, less the records of its seconds (the manifest, summary.json).
+test_support::FolderSnapshot results(const fs::path& run) {
+  return test_support::snapshot(run, [](const std::string& rel) {
+    return rel != "manifest.json" && rel != "summary.json" && rel != ".lock" &&
+           rel.rfind("partial", 0) != 0;
+  });
+}
+
+void expect_same(const fs::path& a, const fs::path& b) {
+  const auto sa = results(a), sb = results(b);
+  EXPECT_GT(sa.size(), 3u);
+  EXPECT_TRUE(test_support::differences(sa, sb).empty())
+      << "differ: " << ::testing::PrintToString(test_support::differences(sa, sb));
+}
+
+const std::string kInvert = " --method adafactor --chunk 8 --quiet";
+// Slow enough to be killed between chunks: 30 chunks of 4 images, 2000 steps each.
+const std::string kLong = " --method adafactor --chunk 4 --steps 2000";
+
+int64_t chunks_recorded(const fs::path& run) {
+  const auto records = run / "partial" / "adafactor";
+  int64_t done = 0;
+  if (fs::exists(records))
+    for (const auto& e : fs::directory_iterator(records))
+      done +=
+          e.path().extension() == ".json" && e.path().filename().string().rfind("chunk_", 0) == 0;
+  return done;
+}
+
+}  // namespace
+
+TEST(CliMpi, InvertOnThreeRanksWritesTheBytesOfOneProcess) {
+  SKIP_WITHOUT_MPI();
+  const auto one = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_one");
+  const auto three = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_three");
+  const auto a = run_cli("invert " + one.string() + kInvert);
+  ASSERT_EQ(a.status, 0) << a.output;
+  const auto b =
+      run_cli("invert " + three.string() + " --method adafactor --chunk 8", kMpirun + "3 ");
+  ASSERT_EQ(b.status, 0) << b.output;
+  EXPECT_TRUE(contains(b.output, "on the other 2 ranks")) << b.output;
+  EXPECT_FALSE(fs::exists(three / "partial")) << "the chunks' records outlived the step";
+  expect_same(one, three);
+}
+
+TEST(CliMpi, RunOnTwoRanksWritesTheBytesOfOneProcess) {
+  SKIP_WITHOUT_MPI();
+  const auto root = test_support::fresh_dir("mpi_run");
+  const std::string flags =
+      " --model " + (test_support::fixture_run() / "model.pt").string() + " --data-dir " +
+      PREIMAGE_DATA_DIR + " --images 48 --method lbfgs --chunk 8 --no-analyze --no-report --quiet";
+  const auto a = run_cli("run --out " + (root / "one").string() + flags);
+  ASSERT_EQ(a.status, 0) << a.output;
+  const auto b = run_cli("run --out " + (root / "two").string() + flags, kMpirun + "2 ");
+  ASSERT_EQ(b.status, 0) << b.output;
+  expect_same(root / "one", root / "two");
+}
+
+TEST(CliMpi, CertifyOnThreeRanksWritesTheBytesOfOneProcess) {
+  SKIP_WITHOUT_MPI();
+  const auto one = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_cert_one");
+  const auto three = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_cert_three");
+  const std::string flags = " --method gauss-newton --block 30";
+  const auto a = run_cli("certify " + one.string() + flags + " --quiet");
+  ASSERT_EQ(a.status, 0) << a.output;
+  const auto b = run_cli("certify " + three.string() + flags, kMpirun + "3 ");
+  ASSERT_EQ(b.status, 0) << b.output;
+  EXPECT_TRUE(contains(b.output, "on the other 2 ranks")) << b.output;
+  for (const char* what : {"lower_bound", "optimum", "optimum_latents", "gap", "certified",
+                           "improved", "at_edge", "cells"}) {
+    const auto name = std::string("gauss-newton_") + what + ".npy";
+    EXPECT_EQ(test_support::read_text(one / "losses" / name),
+              test_support::read_text(three / "losses" / name))
+        << name;
+  }
+}
+
+TEST(CliMpi, ARankThatFailsStopsTheJobWithItsRankAndNothingWritten) {
+  SKIP_WITHOUT_MPI();
+  const auto dir = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_fail");
+  const auto before = test_support::read_text(dir / "manifest.json");
+  const auto r = run_cli("invert " + dir.string() + kInvert,
+                         "PREIMAGE_TEST_FAIL_RANK=2 " + kMpirun + "3 -x PREIMAGE_TEST_FAIL_RANK ");
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "rank 2 of 3")) << r.output;
+  EXPECT_TRUE(contains(r.output, "PREIMAGE_TEST_FAIL_RANK")) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "losses" / "adafactor_final.npy"));
+  EXPECT_EQ(test_support::read_text(dir / "manifest.json"), before);
+}
+
+TEST(CliMpi, AKilledJobResumesToTheBytesOfAnUninterruptedOne) {
+  SKIP_WITHOUT_MPI();
+  const auto whole = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_whole");
+  ASSERT_EQ(run_cli("invert " + whole.string() + kLong + " --quiet").status, 0);
+  // Killed whole (mpirun and every rank), then through one rank (the newest), each
+  // once some chunks are recorded; the third start finishes.
+  const auto killed = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_killed");
+  for (const bool whole_job : {true, false}) {
+    test_support::ChildProcess job("invert " + killed.string() + kLong + " --quiet",
+                                   killed.parent_path() / "mpi_killed.log", "", kMpirun + "3");
+    const int64_t before = chunks_recorded(killed);
+    for (int i = 0; i < 6000 && job.running() && chunks_recorded(killed) < before + 2; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(job.running()) << "finished before it could be killed: "
+                               << test_support::read_text(job.log());
+    if (whole_job) {
+      job.kill_children();  // every rank, then mpirun
+      job.kill();
+    } else {
+      // One rank, the newest: mpirun ends the others and fails.
+      ASSERT_EQ(
+          std::system(("pkill -KILL -n -P " + std::to_string(job.pid()) + " preimage").c_str()), 0);
+      EXPECT_NE(job.wait(), 0);
+    }
+    EXPECT_FALSE(fs::exists(killed / "losses" / "adafactor_final.npy"));
+  }
+  const auto r = run_cli("invert " + killed.string() + kLong, kMpirun + "3 ");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "resuming")) << r.output;
+  expect_same(whole, killed);
+}
+
+TEST(CliMpi, WithoutMpirunNothingChanges) {
+  // A plain process never starts MPI: the inversion says nothing of ranks.
+  const auto dir = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_none");
+  const auto r = run_cli("invert " + dir.string() + " --method adafactor --chunk 8");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_FALSE(contains(r.output, "ranks")) << r.output;
+}
