@@ -160,11 +160,14 @@ Solution invert(const decoders::Decoder& decoder, const torch::Tensor& targets,
   }
 
   // One solver for every chunk; what the chunks share (the grid's decoding) is made once here,
-  // with the BLAS's threads.
+  // with a single-threaded BLAS as the chunks are: OpenBLAS's sums depend on its threads, and
+  // every process that solves chunks (MPI ranks, ChunkWorker) must make the same grid.
   const auto solver = make_solver(request.method, request.settings);
-  if (!todo.empty())
+  if (!todo.empty()) {
+    util::ScopedBlasThreads single_threaded_blas(1);
     solver->prepare(chunk_objective(decoder, targets, request, plan.bounds[todo.front()],
                                     plan.bounds[todo.front() + 1]));
+  }
 
   std::unique_ptr<util::Progress> progress;
   if (request.show_progress && !todo.empty()) {

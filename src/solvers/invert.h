@@ -4,7 +4,8 @@
 // chunks are solved by several workers at once, each with a single-threaded BLAS: the solvers'
 // elementwise and indexing work (about 40% of a single solve's time with a two-threaded BLAS)
 // then runs in parallel too, and a chunk's result depends on its images only (not on the
-// machine's cores, the workers or the shards), where the chunk size is given. The workers inherit
+// machine's cores, the workers, the shards or the MPI ranks), where the chunk size is given (what
+// they share, the grid's decoding, is made with a single-threaded BLAS too). The workers inherit
 // the caller's floating-point modes (the process flushes denormals: pipeline/threads.h).
 #include <functional>
 #include <map>
