@@ -94,58 +94,69 @@ FarmReport coordinate(const FarmWork& work) {
       fail(std::current_exception());
     }
   };
-  for (;;) {
-    bool progressed = false;
-    std::vector<int64_t> finished;
-    bool local_over = false;
+  // The loop's own failures (MPI's) end it at once: nothing can be drained then.
+  try {
+    for (;;) {
+      bool progressed = false;
+      std::vector<int64_t> finished;
+      bool local_over = false;
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        finished.swap(done_here);
+        local_over = thread_done;
+        if (thread_error && !failure) failure = thread_error;
+      }
+      for (int64_t chunk : finished) {
+        progressed = true;
+        if (failure) continue;
+        try {
+          work.solved_here(chunk);
+          ++report.chunks_here;
+        } catch (...) {
+          fail(std::current_exception());
+        }
+      }
+      if (auto m = world.poll()) {
+        progressed = true;
+        const auto r = static_cast<size_t>(m->from);
+        switch (m->tag) {
+          case Tag::kReady:
+            hand_out(m->from);
+            break;
+          case Tag::kResult:
+            if (!failure) {
+              try {
+                work.solved_remotely(holds[r], m->bytes);
+                ++report.chunks_remote;
+              } catch (...) {
+                fail(std::current_exception());
+              }
+            }
+            hand_out(m->from);
+            break;
+          case Tag::kError:
+            state[r] = Worker::kIdle;
+            fail(std::make_exception_ptr(error_of(m->bytes, m->from)));
+            break;
+          default:
+            state[r] = Worker::kIdle;
+            fail(std::make_exception_ptr(
+                UserError(fmt::format("rank {} sent an unexpected message", m->from))));
+        }
+      }
+      bool waiting = !local_over;
+      for (int r = 1; r < n; ++r)
+        waiting = waiting || state[static_cast<size_t>(r)] != Worker::kIdle;
+      if (!waiting) break;
+      if (!progressed) ::usleep(200);
+    }
+  } catch (...) {
     {
       std::lock_guard<std::mutex> lock(mutex);
-      finished.swap(done_here);
-      local_over = thread_done;
-      if (thread_error && !failure) failure = thread_error;
+      stop = true;
     }
-    for (int64_t chunk : finished) {
-      progressed = true;
-      if (failure) continue;
-      try {
-        work.solved_here(chunk);
-        ++report.chunks_here;
-      } catch (...) {
-        fail(std::current_exception());
-      }
-    }
-    if (auto m = world.poll()) {
-      progressed = true;
-      const auto r = static_cast<size_t>(m->from);
-      switch (m->tag) {
-        case Tag::kReady:
-          hand_out(m->from);
-          break;
-        case Tag::kResult:
-          if (!failure) {
-            try {
-              work.solved_remotely(holds[r], m->bytes);
-              ++report.chunks_remote;
-            } catch (...) {
-              fail(std::current_exception());
-            }
-          }
-          hand_out(m->from);
-          break;
-        case Tag::kError:
-          state[r] = Worker::kIdle;
-          fail(std::make_exception_ptr(error_of(m->bytes, m->from)));
-          break;
-        default:
-          state[r] = Worker::kIdle;
-          fail(std::make_exception_ptr(
-              UserError(fmt::format("rank {} sent an unexpected message", m->from))));
-      }
-    }
-    bool waiting = !local_over;
-    for (int r = 1; r < n; ++r) waiting = waiting || state[static_cast<size_t>(r)] != Worker::kIdle;
-    if (!waiting) break;
-    if (!progressed) ::usleep(200);
+    here.join();
+    throw;
   }
   here.join();
   report.bytes_sent = world.bytes_sent() - sent0;
