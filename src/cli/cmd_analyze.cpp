@@ -5,6 +5,8 @@
 #include "cli/analyze_options.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cluster/world.h"
+#include "pipeline/cluster_jobs.h"
 #include "util/config_table.h"
 
 namespace preimage::cli {
@@ -75,6 +77,11 @@ void add_likelihood_options(CLI::App& cmd, pipeline::LikelihoodConfig& cfg,
                  "Adam steps of the best Gaussian posterior")
       ->capture_default_str();
   cmd.add_flag("!--no-" + prefix + "map", cfg.map, "Skip the MAP point");
+  cmd.add_option(flag("chunk"), cfg.chunk,
+                 "Images scored together, each chunk with one BLAS thread, the chunks on the "
+                 "BLAS's threads or MPI ranks (the same bytes anywhere); 0: each set at once "
+                 "with every BLAS thread (one process) or split evenly over the MPI ranks")
+      ->capture_default_str();
   cmd.add_option(flag("iwae-samples"), cfg.iwae_samples,
                  "L > 3: samples per image of the importance-weighted bound")
       ->capture_default_str();
@@ -92,6 +99,9 @@ void add_analyze_command(CLI::App& app) {
   cmd->add_option("run", cfg->run, "Run folder")->required();
   add_analyze_options(*cmd, cfg->analyze);
   cmd->callback([cfg] {
+    // rank 0 reads and writes; this rank scores the likelihood's chunks
+    if (cluster::World::get().distributed() && !cluster::World::get().coordinator())
+      return pipeline::serve_jobs(nullptr);
     auto run = run::RunFolder::open(cfg->run);
     util::print_config("analyze", {{"run", cfg->run}, {"analyze", cfg->analyze.to_json()}});
     pipeline::analyze_and_print(run, cfg->analyze);

@@ -7,6 +7,8 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cluster/world.h"
+#include "pipeline/cluster_jobs.h"
 #include "pipeline/solver_benchmark.h"
 #include "solvers/registry.h"
 
@@ -60,6 +62,9 @@ void add_bench_solvers_command(CLI::App& app) {
                   "from PyTorch): each method runs through it too; the table gives the ratio of "
                   "wall times and the share of images with the same final loss");
   cmd->callback([cfg] {
+    // rank 0 reads and writes; this rank solves chunks
+    if (cluster::World::get().distributed() && !cluster::World::get().coordinator())
+      return pipeline::serve_jobs(nullptr);
     finish_model_options(cfg->bench.model, cfg->model, cfg->data);
     cfg->bench.compare.device = cfg->bench.model.device;
     auto run = run::RunFolder::open(cfg->run);

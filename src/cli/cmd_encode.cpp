@@ -3,6 +3,8 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cluster/world.h"
+#include "pipeline/cluster_jobs.h"
 #include "pipeline/encode_step.h"
 
 namespace preimage::cli {
@@ -26,7 +28,15 @@ void add_encode_command(CLI::App& app) {
   cmd->add_option("--images", cfg->step.images, "Images: N (first N), A:B, or all")
       ->capture_default_str();
   cmd->add_option("--shard", cfg->step.shard, "Only part k of n of the range: k/n");
+  cmd->add_option("--batch-size", cfg->step.batch_size,
+                  "Images encoded together, each batch with one BLAS thread, the batches on the "
+                  "BLAS's threads or MPI ranks (the same bytes anywhere)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->callback([cfg, cmd] {
+    // rank 0 reads and writes; this rank encodes batches
+    if (cluster::World::get().distributed() && !cluster::World::get().coordinator())
+      return pipeline::serve_jobs(nullptr);
     finish_data_options(cfg->step.data, cfg->data);
     finish_model_options(cfg->step.model, cfg->model, cfg->data);
     // With a model given, the run folder may be new: encode records the model in it.

@@ -4,6 +4,8 @@
 
 #include "cli/analyze_options.h"
 #include "cli/commands.h"
+#include "cluster/world.h"
+#include "pipeline/cluster_jobs.h"
 #include "pipeline/likelihood_step.h"
 #include "util/config_table.h"
 
@@ -25,6 +27,10 @@ void add_likelihood_command(CLI::App& app) {
   add_likelihood_options(*cmd, cfg->likelihood);
   cmd->callback([cfg] {
     cfg->likelihood.check();
+    // rank 0 reads and writes; this rank scores chunks
+    if (cluster::World::get().distributed() && !cluster::World::get().coordinator())
+      return pipeline::serve_jobs(nullptr);
+
     auto run = run::RunFolder::open(cfg->run);
     util::print_config("likelihood", {{"run", cfg->run}, {"likelihood", cfg->likelihood.to_json()}});
     pipeline::likelihood_run(run, cfg->likelihood);

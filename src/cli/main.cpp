@@ -34,13 +34,23 @@ int out_of_memory(const std::string& libtorch_message) {
 }
 }  // namespace
 
-// Under MPI (cluster/world.h): `invert`, `run` and `certify` share their chunks (blocks) across
+// Under MPI (cluster/world.h) these commands share their chunks (blocks, batches, rows) across
 // the ranks; any other command runs on rank 0 alone while the other ranks wait for it.
+bool shares_work(const std::string& command) {
+  for (const char* name : {"invert", "run", "certify", "encode", "likelihood", "analyze",
+                           "bench-solvers"})
+    if (command == name) return true;
+  return false;
+}
+
 void set_up_ranks(CLI::App& app, const preimage::cluster::World& world) {
   if (!world.distributed()) return;
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     const std::string name = sub->get_name();
-    if (name == "invert" || name == "run" || name == "certify") continue;
+    if (shares_work(name)) {
+      sub->preparse_callback([](size_t) { preimage::cluster::World::get().set_sharing(true); });
+      continue;
+    }
     if (world.coordinator())
       sub->preparse_callback([name](size_t) {
         spdlog::warn("{} is not shared across MPI ranks: rank 0 does it alone", name);

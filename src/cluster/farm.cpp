@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "cluster/world.h"
@@ -162,6 +165,48 @@ FarmReport coordinate(const FarmWork& work) {
   report.bytes_sent = world.bytes_sent() - sent0;
   report.bytes_received = world.bytes_received() - received0;
   if (failure) std::rethrow_exception(failure);
+  return report;
+}
+
+void solve_locally(const std::vector<int64_t>& chunks, int64_t workers,
+                   const std::function<void(int64_t)>& solve,
+                   const std::function<void(int64_t)>& keep) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mutex;
+  std::exception_ptr error;
+  auto work = [&] {
+    for (size_t t = next++; t < chunks.size() && !failed; t = next++) {
+      try {
+        solve(chunks[t]);
+        std::lock_guard<std::mutex> lock(mutex);
+        keep(chunks[t]);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  const auto wanted = std::min<int64_t>(workers, static_cast<int64_t>(chunks.size()));
+  for (int64_t w = 1; w < wanted; ++w) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // the system refused one more thread: fewer workers
+    }
+  }
+  work();
+  for (auto& h : helpers) h.join();
+  if (error) std::rethrow_exception(error);
+}
+
+FarmReport share(const FarmWork& work, int64_t workers) {
+  if (World::get().sharing()) return coordinate(work);
+  solve_locally(work.chunks, workers, work.solve_here, work.solved_here);
+  FarmReport report;
+  report.chunks_here = static_cast<int64_t>(work.chunks.size());
   return report;
 }
 

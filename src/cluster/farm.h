@@ -35,6 +35,20 @@ struct FarmReport {
 // Rank 0 of a distributed job: solves every chunk of `work` across the ranks.
 FarmReport coordinate(const FarmWork& work);
 
+// One process: `workers` threads take `chunks` in turn and `solve` each (fewer threads where the
+// system refuses one); `keep` is told each solved chunk, one call at a time. After the threads
+// end, the first error is thrown again; no chunk is started after it.
+void solve_locally(const std::vector<int64_t>& chunks, int64_t workers,
+                   const std::function<void(int64_t)>& solve,
+                   const std::function<void(int64_t)>& keep);
+
+// The chunks of `work` solved by the ranks of an MPI job that share this command's work
+// (World::sharing, coordinate), or in this process by
+// `workers` threads (solve_here, then solved_here); `job`, `pack` and `solved_remotely` serve
+// only the ranks. The caller sets the BLAS's threads (one, for results that do not depend on
+// where a chunk was solved).
+FarmReport share(const FarmWork& work, int64_t workers);
+
 // What a worker does with one chunk's message: its result's bytes.
 using ChunkSolver = std::function<std::string(const std::string& chunk)>;
 

@@ -43,6 +43,10 @@ class World {
   int size() const { return size_; }
   bool distributed() const { return size_ > 1; }
   bool coordinator() const { return rank_ == 0; }
+  // Whether the other ranks serve this command's shared work (farm.h): set for the commands that
+  // share it; elsewhere a distributed process keeps such work on rank 0 alone.
+  bool sharing() const { return distributed() && sharing_; }
+  void set_sharing(bool on) { sharing_ = on; }
   // This rank's index among the ranks of its machine (GPU r for local rank r).
   int local_rank() const { return local_rank_; }
 
@@ -66,7 +70,7 @@ class World {
  private:
   World();
   int rank_ = 0, size_ = 1, local_rank_ = 0;
-  bool started_ = false, released_ = false, finished_ = false;
+  bool started_ = false, released_ = false, finished_ = false, sharing_ = false;
   int64_t sent_ = 0, received_ = 0;
   int launched_size_ = 1;  // the launcher's count of ranks, in a build without MPI
 };

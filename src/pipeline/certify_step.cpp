@@ -6,7 +6,6 @@
 #include <functional>
 #include <mutex>
 #include <system_error>
-#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -93,40 +92,6 @@ solvers::Solution take_counts(solvers::Solution s, BlockCounts& counts) {
 // Solves the blocks `todo` on `workers` threads, each with a single-threaded BLAS (a block's
 // certificate then depends on its images only, not on the machine's cores); `keep` is called
 // for each block solved, one call at a time.
-void solve_blocks(const std::vector<int64_t>& todo, int64_t workers,
-                  const std::function<void(int64_t)>& solve,
-                  const std::function<void(int64_t)>& keep) {
-  util::ScopedBlasThreads single_threaded_blas(1);
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mutex;
-  std::exception_ptr error;
-  auto work = [&] {
-    for (size_t t = next++; t < todo.size() && !failed; t = next++) {
-      try {
-        solve(todo[t]);
-        std::lock_guard<std::mutex> lock(mutex);
-        keep(todo[t]);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (!error) error = std::current_exception();
-        failed = true;
-      }
-    }
-  };
-  std::vector<std::thread> helpers;
-  for (int64_t w = 1; w < workers; ++w) {
-    try {
-      helpers.emplace_back(work);
-    } catch (const std::system_error&) {
-      break;  // the system refused one more thread: fewer workers
-    }
-  }
-  work();
-  for (auto& h : helpers) h.join();
-  if (error) std::rethrow_exception(error);
-}
-
 nlohmann::json options_json(const certify::CertifyOptions& o) {
   return {{"radius", o.radius},         {"tolerance", o.tolerance},
           {"initial_cells", o.initial_cells}, {"symbols", o.symbols},
@@ -205,7 +170,7 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
   // The workers solving blocks at once: this process's, or the ranks of an MPI job.
   const auto& world = cluster::World::get();
   const int64_t workers =
-      world.distributed() ? world.size() : std::max<int64_t>(util::blas_threads(), 1);
+      world.sharing() ? world.size() : std::max<int64_t>(util::blas_threads(), 1);
   const int64_t block = config.block > 0
                             ? config.block
                             : std::min(CertifyConfig::kDefaultBlock,
@@ -256,34 +221,34 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
     partial.record(k, parts[k]);
     progress.advance(split[k + 1] - split[k]);
   };
-  if (cluster::World::get().distributed() && !todo.empty()) {
-    cluster::FarmWork work;
+  cluster::FarmWork work;
+  if (world.sharing())
     work.job = nlohmann::json{{"command", "certify"},
                               {"model", model_job(run_model_source(run), model)},
                               {"loss", record_loss},
                               {"prior_weight", prior},
                               {"options", options_json(config.options)}}
                    .dump();
-    work.chunks = todo;
-    work.pack = [&](int64_t k) {
-      solvers::ChunkMessage m;
-      m.targets = targets.slice(0, split[k], split[k + 1]);
-      m.start = points.slice(0, split[k], split[k + 1]);
-      return solvers::pack_chunk(m);
-    };
-    work.solve_here = solve;
-    work.solved_here = keep;
-    work.solved_remotely = [&](int64_t k, const std::string& bytes) {
-      parts[k] = take_counts(solvers::unpack_solution(bytes, torch::kCPU), counts);
-      parts[k].initial_loss = method_loss.slice(0, split[k], split[k + 1]);
-      keep(k);
-    };
+  work.chunks = todo;
+  work.pack = [&](int64_t k) {
+    solvers::ChunkMessage m;
+    m.targets = targets.slice(0, split[k], split[k + 1]);
+    m.start = points.slice(0, split[k], split[k + 1]);
+    return solvers::pack_chunk(m);
+  };
+  work.solve_here = solve;
+  work.solved_here = keep;
+  work.solved_remotely = [&](int64_t k, const std::string& bytes) {
+    parts[k] = take_counts(solvers::unpack_solution(bytes, torch::kCPU), counts);
+    parts[k].initial_loss = method_loss.slice(0, split[k], split[k + 1]);
+    keep(k);
+  };
+  if (!todo.empty()) {
     util::ScopedBlasThreads single_threaded_blas(1);
-    const auto farm = cluster::coordinate(work);
-    spdlog::info("{} blocks certified on rank 0 and {} on the other {} ranks", farm.chunks_here,
-                 farm.chunks_remote, cluster::World::get().size() - 1);
-  } else {
-    solve_blocks(todo, std::min<int64_t>(workers, static_cast<int64_t>(todo.size())), solve, keep);
+    const auto farm = cluster::share(work, workers);
+    if (world.sharing())
+      spdlog::info("{} blocks certified on rank 0 and {} on the other {} ranks", farm.chunks_here,
+                   farm.chunks_remote, world.size() - 1);
   }
   const int64_t distinct = counts.distinct, network_cells = counts.network;
   progress.finish();

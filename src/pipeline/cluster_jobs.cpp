@@ -5,8 +5,11 @@
 #include "cluster/farm.h"
 #include "cluster/world.h"
 #include "pipeline/certify_step.h"
+#include "pipeline/encode_step.h"
 #include "pipeline/invert_step.h"
+#include "pipeline/likelihood_step.h"
 #include "pipeline/run_model.h"
+#include "pipeline/solver_benchmark.h"
 #include "util/error.h"
 
 namespace preimage::pipeline {
@@ -79,7 +82,11 @@ void serve_jobs(const InvertStep* invert, const std::vector<std::string>& method
       throw UserError("rank 0 sent a job this rank cannot read");
     }
     const std::string command = job.value("command", "");
+    // Jobs that carry all they need; an inversion's settings come from this rank's command line.
     if (command == "certify") return open_certificate_job(job);
+    if (command == "encode") return open_encode_job(job);
+    if (command == "likelihood") return open_likelihood_job(job);
+    if (command == "bench-solvers") return open_benchmark_job(job);
     require(command == "invert" && invert != nullptr,
             fmt::format("rank 0 asked for a job ('{}') this rank's command does not do", command),
             "give every rank the same command line");

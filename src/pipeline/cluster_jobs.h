@@ -2,8 +2,9 @@
 // What the ranks of an MPI job share (cluster/farm.h): rank 0 names the model by its files and
 // their identity in each job's header, every worker opens it on its own device and checks it is
 // the same; a worker rank serves the jobs of the command it was started with until rank 0 says
-// stop: the inversions of `invert` and `run` (invert_step.h) and the certificates' blocks
-// (certify_step.h).
+// stop: the inversions of `invert` and `run` (invert_step.h), the certificates' blocks
+// (certify_step.h), the encoder's batches (encode_step.h), the likelihood's chunks of images
+// (likelihood_step.h) and the solver benchmark's rows (solver_benchmark.h).
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ decoders::GenerativeModel open_job_model(const nlohmann::json& model_job);
 // A worker rank (rank > 0): serves rank 0's jobs until it says stop. `invert` (may be null: the
 // command inverts nothing) is this rank's own inversion settings, from the same command line,
 // checked against rank 0's; `methods` the methods it may be asked for (empty: invert->method).
+// The other jobs carry their settings.
 void serve_jobs(const InvertStep* invert, const std::vector<std::string>& methods = {});
 
 }  // namespace preimage::pipeline

@@ -148,7 +148,7 @@ solvers::Solution invert_run(run::RunFolder& run, const InvertStep& step) {
   solvers::InvertRequest request = step.request();  // settings checked before any work
   run.require_write();
   const auto model = adopt_model(run, step.model);
-  if (cluster::World::get().distributed()) {
+  if (cluster::World::get().sharing()) {
     auto source = step.model.empty() ? run_model_source(run, step.model.device) : step.model;
     source.device = step.model.device.empty() ? "cpu" : step.model.device;
     request.cluster_job = inversion_job(source, model, request);

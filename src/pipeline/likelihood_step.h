@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/farm.h"
 #include "likelihood/gaussian_posterior.h"
 #include "likelihood/quadrature.h"
 #include "run/run_folder.h"
@@ -28,6 +29,10 @@ struct LikelihoodConfig {
   int64_t iwae_samples = 1000;   // L > 3: samples of the importance-weighted bound (up to 10^5)
   uint64_t seed = 0;             // of the bound's samples
   int64_t batch = 1000;          // images per decoder batch
+  // Images scored together, each chunk with a single-threaded BLAS, the chunks on the BLAS's
+  // threads or an MPI job's ranks: the same bytes wherever they run. 0: the whole set at once
+  // with every BLAS thread (in one process) or split evenly over the ranks (MPI).
+  int64_t chunk = 0;
   void check() const;            // UserError on values out of range
   nlohmann::json to_json() const;
 };
@@ -40,6 +45,9 @@ struct LikelihoodConfig {
 // not binary.
 nlohmann::json likelihood_section(const run::RunFolder& run, const LikelihoodConfig& config,
                                   std::vector<std::string> spaces = {});
+
+// A worker rank's side of a set's chunks under MPI (cluster_jobs.h): the arrays of each chunk.
+cluster::ChunkSolver open_likelihood_job(const nlohmann::json& job);
 
 // `preimage likelihood RUN`: the section written to RUN/likelihood.json (with its arrays, in
 // one commit) and printed.

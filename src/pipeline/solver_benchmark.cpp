@@ -14,7 +14,9 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "cluster/world.h"
 #include "pipeline/certify_step.h"
+#include "pipeline/cluster_jobs.h"
 #include "pipeline/run_model.h"
 #include "pipeline/threads.h"
 #include "solvers/invert.h"
@@ -55,7 +57,35 @@ double peak_memory_mib() {
   return 0;
 }
 
+// The request of one row: "METHOD[:REFINE]" with its defaults or, `careful`, long and careful.
+solvers::InvertRequest benchmark_request(const std::string& spec, bool careful) {
+  const auto colon = spec.find(':');
+  solvers::InvertRequest request;
+  request.method = spec.substr(0, colon);
+  solvers::SettingsOverrides given;
+  if (colon != std::string::npos) given.refine = spec.substr(colon + 1);
+  request.settings = solvers::settings_for(request.method, given);
+  if (careful) {
+    request.settings.stop.max_iterations = kCarefulIterations;
+    request.settings.stop.gradient_tolerance /= kCarefulTighter;
+    request.settings.stop.relative_tolerance /= kCarefulTighter;
+  }
+  return request;
+}
+
 }  // namespace
+
+cluster::ChunkSolver open_benchmark_job(const nlohmann::json& job) {
+  auto request = benchmark_request(job.at("spec"), job.at("careful"));
+  require(job.at("settings") == solvers::settings_json(request.method, request.settings),
+          fmt::format("this rank's settings of {} differ from rank 0's", job.at("spec").dump()),
+          "run the same preimage on every rank");
+  const auto model = open_job_model(job.at("model"));
+  request.encoder = model.encoder;
+  request.show_progress = false;
+  auto worker = std::make_shared<solvers::ChunkWorker>(model.decoder, request);
+  return [worker](const std::string& chunk) { return worker->solve(chunk); };
+}
 
 std::vector<std::string> default_benchmark_methods() {
   std::vector<std::string> names;
@@ -78,6 +108,14 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
                    : torch::zeros({targets.size(0), model.latent_dim()}, options);
   if (!model.has_encoder()) spdlog::info("the model has no encoder: every method starts at 0");
   const int64_t n = targets.size(0);
+  // Under MPI each row's chunks are shared by the ranks, which open these (cluster_jobs.h).
+  const bool distributed = cluster::World::get().sharing();
+  nlohmann::json run_job, compare_job;
+  if (distributed) {
+    auto source = config.model.empty() ? run_model_source(run, config.model.device) : config.model;
+    if (source.device.empty()) source.device = "cpu";
+    run_job = model_job(source, model);
+  }
   std::optional<decoders::GenerativeModel> other;
   if (!config.compare.empty()) {
     other = decoders::open_model(config.compare);
@@ -85,6 +123,7 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
             fmt::format("the model to compare decodes {} latents to {} pixels, the run's {} to {}",
                         other->latent_dim(), other->pixels(), model.latent_dim(), model.pixels()),
             "give the same model in another form (e.g. a TorchScript export of the run's decoder)");
+    if (distributed) compare_job = model_job(config.compare, *other);
   }
   struct Comparison {
     double seconds = 0, same = 0;
@@ -97,8 +136,21 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
     double seconds, memory, cpu;
   };
   std::vector<Row> rows;
-  auto run_one = [&](const std::string& label, solvers::InvertRequest request,
-                     bool with_comparison = true) {
+  // A row: `spec` (METHOD[:REFINE]) with its defaults or, `careful`, long and careful.
+  auto job = [&](const std::string& spec, bool careful, const solvers::InvertRequest& request,
+                 const nlohmann::json& model_header) {
+    if (!distributed) return std::string();
+    return nlohmann::json{{"command", "bench-solvers"},
+                          {"spec", spec},
+                          {"careful", careful},
+                          {"settings", solvers::settings_json(request.method, request.settings)},
+                          {"model", model_header}}
+        .dump();
+  };
+  auto run_one = [&](const std::string& label, const std::string& spec, bool careful) {
+    const bool with_comparison = !careful;
+    auto request = benchmark_request(spec, careful);
+    request.cluster_job = job(spec, careful, request, run_job);
     request.chunk_size = config.chunk_size;
     request.workers = config.workers;
     request.show_progress = false;
@@ -113,6 +165,7 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
     spdlog::info("{}: {} images in {:.2f} s", label, n, seconds);
     if (!other || !with_comparison) return;
     request.encoder = other->encoder ? other->encoder : model.encoder;
+    request.cluster_job = job(spec, careful, request, compare_job);
     const auto t1 = std::chrono::steady_clock::now();
     auto o = solvers::invert(*other->decoder, targets.to(other->decoder->device()),
                              start.to(other->decoder->device()), request);
@@ -124,15 +177,7 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
     spdlog::info("{} through {}: {:.2f} s, the same final loss on {:.1f}% of images", label,
                  other->decoder->describe(), c.seconds, 100 * c.same);
   };
-  for (const auto& spec : config.methods) {
-    const auto colon = spec.find(':');
-    solvers::InvertRequest request;
-    request.method = spec.substr(0, colon);
-    solvers::SettingsOverrides given;
-    if (colon != std::string::npos) given.refine = spec.substr(colon + 1);
-    request.settings = solvers::settings_for(request.method, given);
-    run_one(spec, request);
-  }
+  for (const auto& spec : config.methods) run_one(spec, spec, /*careful=*/false);
   // The stopping test's references: each stopping method run again from the same start, long
   // and carefully (tolerances a hundred times smaller, 1000 iterations).
   std::map<std::string, solvers::Solution> careful;
@@ -142,15 +187,9 @@ nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfi
       if (!row.careful_reference ||
           std::find(config.methods.begin(), config.methods.end(), method) == config.methods.end())
         continue;
-      solvers::InvertRequest request;
-      request.method = method;
-      request.settings = solvers::settings_for(method);
-      request.settings.stop.max_iterations = kCarefulIterations;
-      request.settings.stop.gradient_tolerance /= kCarefulTighter;
-      request.settings.stop.relative_tolerance /= kCarefulTighter;
       run_one(fmt::format("careful {} ({} it, tolerances / {:.0f})", method, kCarefulIterations,
                           kCarefulTighter),
-              request, /*with_comparison=*/false);
+              method, /*careful=*/true);
       careful[method] = rows.back().s;
     }
   }

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/farm.h"
 #include "decoders/model_source.h"
 #include "run/run_folder.h"
 #include "solvers/invert.h"
@@ -35,8 +36,13 @@ struct SolverBenchmarkConfig {
 
 // Runs each method (its defaults) from the encoder's start (the prior's mean when the model has
 // no encoder); returns one row per method plus the oracle comparison, and writes
-// RUN/solver_benchmark.json.
+// RUN/solver_benchmark.json. On rank 0 of an MPI job each row's chunks are shared by the ranks:
+// the same losses and latents as one process with the same --chunk (the times are the job's).
 nlohmann::json benchmark_solvers(run::RunFolder& run, const SolverBenchmarkConfig& config);
+
+// A worker rank's side of one row of an MPI job's benchmark (cluster_jobs.h): the row's solver,
+// its settings rebuilt here and checked against rank 0's.
+cluster::ChunkSolver open_benchmark_job(const nlohmann::json& job);
 
 // Prints the table as Markdown.
 void print_solver_benchmark(const nlohmann::json& result);

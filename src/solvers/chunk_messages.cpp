@@ -38,6 +38,25 @@ torch::Tensor at(const Named& named, const std::string& key, const char* what) {
 }
 }  // namespace
 
+std::string pack_tensors(const NamedTensors& tensors) {
+  Named named;
+  for (const auto& [key, t] : tensors) named.insert(key, compact(t));
+  return to_bytes(named);
+}
+
+NamedTensors unpack_tensors(const std::string& bytes, const char* what) {
+  NamedTensors out;
+  for (const auto& entry : from_bytes(bytes, what)) out[entry.key()] = entry.value();
+  return out;
+}
+
+const torch::Tensor& tensor_at(const NamedTensors& tensors, const std::string& key,
+                               const char* what) {
+  const auto it = tensors.find(key);
+  require(it != tensors.end(), std::string("a message of ") + what + " lacks '" + key + "'");
+  return it->second;
+}
+
 std::string pack_chunk(const ChunkMessage& chunk) {
   Named named;
   named.insert("targets", compact(chunk.targets));

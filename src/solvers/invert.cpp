@@ -1,10 +1,6 @@
 #include "solvers/invert.h"
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <mutex>
-#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
@@ -177,7 +173,7 @@ Solution invert(const decoders::Decoder& decoder, const torch::Tensor& targets,
     progress = std::make_unique<util::Progress>(request.method, n * cap, "img-it");
     progress->advance((n - left) * cap);
   }
-  if (!request.cluster_job.empty() && cluster::World::get().distributed()) {
+  if (!request.cluster_job.empty() && cluster::World::get().sharing()) {
     solve_across_ranks(*solver, decoder, targets, start, request, plan, todo, parts,
                        progress.get());
   } else {
@@ -196,49 +192,18 @@ void solve_here(const Solver& solver, const decoders::Decoder& decoder,
                 const InvertRequest& request, const ChunkPlan& plan,
                 const std::vector<int64_t>& todo, std::vector<Solution>& parts,
                 util::Progress* progress) {
-  const int64_t tasks = static_cast<int64_t>(todo.size());
-  std::atomic<int64_t> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex error_mutex, record_mutex;
-  auto work = [&] {
-    for (int64_t t = next++; t < tasks && !failed; t = next++) {
-      const int64_t c = todo[static_cast<size_t>(t)];
-      try {
-        auto& part = parts[static_cast<size_t>(c)];
-        part = solve_chunk(solver, decoder, targets, start, request, plan.bounds[c],
-                           plan.bounds[c + 1], progress);
-        if (request.on_chunk) {
-          std::lock_guard<std::mutex> lock(record_mutex);
-          request.on_chunk(c, part);
-        }
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-        failed = true;
-      }
-    }
-  };
-  {
-    // Every chunk with a single-threaded BLAS, whatever the number of workers.
-    util::ScopedBlasThreads single_threaded_blas(1);
-    std::vector<std::thread> helpers;
-    std::string no_thread;
-    for (int64_t w = 1; w < std::min<int64_t>(plan.workers, tasks); ++w) {
-      try {
-        helpers.emplace_back(work);
-      } catch (const std::system_error& e) {  // the system refused one more thread
-        no_thread = fmt::format("could not start solver worker {} of {} ({}); ask for fewer "
-                                "--workers", w + 1, plan.workers, e.what());
-        failed = true;
-        break;
-      }
-    }
-    if (no_thread.empty()) work();
-    for (auto& t : helpers) t.join();
-    if (!no_thread.empty()) throw UserError(no_thread);
-  }
-  if (error) std::rethrow_exception(error);
+  // Every chunk with a single-threaded BLAS, whatever the number of workers (fewer where the
+  // system refuses a thread).
+  util::ScopedBlasThreads single_threaded_blas(1);
+  cluster::solve_locally(
+      todo, plan.workers,
+      [&](int64_t c) {
+        parts[static_cast<size_t>(c)] = solve_chunk(solver, decoder, targets, start, request,
+                                                    plan.bounds[c], plan.bounds[c + 1], progress);
+      },
+      [&](int64_t c) {
+        if (request.on_chunk) request.on_chunk(c, parts[static_cast<size_t>(c)]);
+      });
 }
 
 // Rank 0 of an MPI job: the chunks shared by the ranks, rank 0 solving too, on one thread.

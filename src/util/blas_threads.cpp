@@ -27,10 +27,14 @@ void restart_blas_threads() {
   if (auto shutdown = blas_symbol<GetThreads>("blas_thread_shutdown_")) shutdown();
 }
 
+// Nothing is set where the count is already the one asked: a scope nested in a worker thread
+// (the outer scope set one thread) then leaves the BLAS alone while other workers are inside it.
 ScopedBlasThreads::ScopedBlasThreads(int threads) : previous_(blas_threads()) {
-  set_blas_threads(threads);
+  if (threads != previous_) set_blas_threads(threads);
 }
 
-ScopedBlasThreads::~ScopedBlasThreads() { set_blas_threads(previous_); }
+ScopedBlasThreads::~ScopedBlasThreads() {
+  if (blas_threads() != previous_) set_blas_threads(previous_);
+}
 
 }  // namespace preimage::util

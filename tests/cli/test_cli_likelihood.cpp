@@ -64,6 +64,34 @@ TEST(CliLikelihood, ScoresTheRunsImagesAndTestImagesConsistently) {
   EXPECT_TRUE(j["sets"]["train"]["log_joint"].contains("adafactor"));
 }
 
+TEST(CliLikelihood, ChunksOfImagesGiveTheFiguresOfTheWholeSet) {
+  // --chunk 37: six chunks of the 200 images, the gaps (first 50) across two of them, each
+  // chunk with its own threads: the same arrays as the set at once, to float rounding.
+  const auto whole = test_support::copy_fixture(test_support::fixture_run(), "cli_lik_whole");
+  const auto chunked = test_support::copy_fixture(test_support::fixture_run(), "cli_lik_chunks");
+  const std::string flags =
+      " --points 101 --test-images none --gap-images 50 --posterior-steps 10 --quiet";
+  ASSERT_EQ(run_cli("likelihood " + whole.string() + flags).status, 0);
+  const auto r = run_cli("likelihood " + chunked.string() + flags + " --chunk 37");
+  ASSERT_EQ(r.status, 0) << r.output;
+  int compared = 0;
+  for (const auto& e : fs::directory_iterator(whole / "likelihood")) {
+    const auto a = data::read_npy_tensor(e.path()).to(torch::kFloat64);
+    const auto b =
+        data::read_npy_tensor(chunked / "likelihood" / e.path().filename()).to(torch::kFloat64);
+    ASSERT_EQ(a.sizes(), b.sizes()) << e.path().filename();
+    EXPECT_TRUE(torch::allclose(a, b, 1e-4, 1e-3)) << e.path().filename();
+    ++compared;
+  }
+  EXPECT_GE(compared, 8);
+  const auto ja = read_json(whole / "likelihood.json")["sets"]["train"];
+  const auto jb = read_json(chunked / "likelihood.json")["sets"]["train"];
+  EXPECT_EQ(ja["spaces"], jb["spaces"]);
+  EXPECT_EQ(jb["gaps"]["images"].get<int64_t>(), 50);
+  EXPECT_NEAR(ja["log_px"]["mean"].get<double>(), jb["log_px"]["mean"].get<double>(), 1e-4);
+  EXPECT_EQ(read_json(chunked / "likelihood.json")["config"]["chunk"].get<int64_t>(), 37);
+}
+
 TEST(CliLikelihood, AnalyzeWroteTheSectionAndTheReportShowsIt) {
   const auto a = read_json(test_support::fixture_run() / "analysis.json");
   ASSERT_TRUE(a.contains("likelihood")) << a.value("left_out", nlohmann::json()).dump();
@@ -79,7 +107,8 @@ TEST(CliLikelihood, BadSettingsAreNamed) {
        {std::pair{"--points 300", "odd number of points"},
         std::pair{"--radius -1", "radius must be a positive"},
         std::pair{"--test-images 5:2", "5:2"},
-        std::pair{"--posterior-steps -4", "--posterior-steps"}}) {
+        std::pair{"--posterior-steps -4", "--posterior-steps"},
+        std::pair{"--chunk -1", "--chunk must be >= 0"}}) {
     const auto r = run_cli(std::string("likelihood ") + run + " " + flags);
     EXPECT_NE(r.status, 0) << flags;
     EXPECT_TRUE(contains(r.output, expected)) << flags << "\n" << r.output;

@@ -1,12 +1,15 @@
-// The same commands under MPI (docs/SCALING.md): `mpirun -np 3 preimage invert|run` writes the
-// bytes one process writes with the same --chunk; a rank that fails stops the job with its rank
+// The same commands under MPI (docs/SCALING.md): `mpirun -np 3 preimage invert|run|certify|
+// encode|likelihood|bench-solvers` writes the bytes one process writes with the same --chunk
+// (--block, --batch-size); a rank that fails stops the job with its rank
 // in the message and nothing written; a job killed whole (kill -9 of mpirun and its ranks) or
 // through one rank resumes from the chunks it recorded, to the same bytes. Skipped, with the
 // reason, where preimage was built without MPI or mpirun is missing (scripts/setup.sh installs
 // both, so CI runs them).
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <functional>
 #include <filesystem>
 #include <thread>
 
@@ -56,6 +59,21 @@ void expect_same(const fs::path& a, const fs::path& b) {
 const std::string kInvert = " --method adafactor --chunk 8 --quiet";
 // Slow enough to be killed between chunks: 30 chunks of 4 images, 2000 steps each.
 const std::string kLong = " --method adafactor --chunk 4 --steps 2000";
+
+// A JSON file less its records of time and memory (keys named in `timing`, at any depth).
+nlohmann::json without_timing(const fs::path& file) {
+  static const std::vector<std::string> timing = {
+      "seconds", "cpu_seconds", "images_per_second", "peak_memory_mib", "thesis_speedup"};
+  auto j = nlohmann::json::parse(test_support::read_text(file));
+  std::function<void(nlohmann::json&)> strip = [&](nlohmann::json& v) {
+    if (v.is_object())
+      for (const auto& key : timing) v.erase(key);
+    if (v.is_structured())
+      for (auto& child : v) strip(child);
+  };
+  strip(j);
+  return j;
+}
 
 int64_t chunks_recorded(const fs::path& run) {
   const auto records = run / "partial" / "adafactor";
@@ -117,6 +135,91 @@ TEST(CliMpi, CertifyOnThreeRanksWritesTheBytesOfOneProcess) {
               test_support::read_text(three / "losses" / name))
         << name;
   }
+}
+
+TEST(CliMpi, EncodeOnThreeRanksWritesTheBytesOfOneProcess) {
+  SKIP_WITHOUT_MPI();
+  const auto one = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_enc_one");
+  const auto three = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_enc_three");
+  fs::remove(one / "latents" / "MT.npy");
+  fs::remove(three / "latents" / "MT.npy");
+  const auto a = run_cli("encode " + one.string() + " --batch-size 16 --quiet");
+  ASSERT_EQ(a.status, 0) << a.output;
+  const auto b = run_cli("encode " + three.string() + " --batch-size 16", kMpirun + "3 ");
+  ASSERT_EQ(b.status, 0) << b.output;
+  EXPECT_TRUE(contains(b.output, "on the other 2 ranks")) << b.output;
+  EXPECT_FALSE(contains(b.output, "not shared")) << b.output;
+  ASSERT_TRUE(fs::exists(three / "latents" / "MT.npy"));
+  expect_same(one, three);
+}
+
+TEST(CliMpi, LikelihoodOnThreeRanksWritesTheBytesOfOneProcess) {
+  SKIP_WITHOUT_MPI();
+  const auto one = test_support::copy_fixture(test_support::fixture_run(), "mpi_lik_one");
+  const auto three = test_support::copy_fixture(test_support::fixture_run(), "mpi_lik_three");
+  // 200 training images in chunks of 48 (the last one shorter), the gaps on the first 60 (two
+  // chunks), and 30 test images.
+  const std::string flags =
+      " --points 101 --test-images 0:30 --gap-images 60 --posterior-steps 10 --chunk 48";
+  const auto a = run_cli("likelihood " + one.string() + flags + " --quiet");
+  ASSERT_EQ(a.status, 0) << a.output;
+  const auto b = run_cli("likelihood " + three.string() + flags, kMpirun + "3 ");
+  ASSERT_EQ(b.status, 0) << b.output;
+  EXPECT_TRUE(contains(b.output, "on the other 2 ranks")) << b.output;
+  int arrays = 0;
+  for (const auto& e : fs::directory_iterator(one / "likelihood")) {
+    ++arrays;
+    const auto name = e.path().filename();
+    EXPECT_EQ(test_support::read_text(e.path()), test_support::read_text(three / "likelihood" / name))
+        << name;
+  }
+  EXPECT_GE(arrays, 10);
+  EXPECT_EQ(without_timing(one / "likelihood.json"), without_timing(three / "likelihood.json"));
+}
+
+TEST(CliMpi, AnalyzeOnTwoRanksSharesItsLikelihood) {
+  SKIP_WITHOUT_MPI();
+  const auto one = test_support::copy_fixture(test_support::fixture_run(), "mpi_an_one");
+  const auto two = test_support::copy_fixture(test_support::fixture_run(), "mpi_an_two");
+  const std::string flags =
+      " --classifier " + test_support::fixture_classifier().string() +
+      " --likelihood-points 101 --likelihood-test-images 0:30 --likelihood-chunk 64";
+  const auto a = run_cli("analyze " + one.string() + flags + " --quiet");
+  ASSERT_EQ(a.status, 0) << a.output;
+  const auto b = run_cli("analyze " + two.string() + flags, kMpirun + "2 ");
+  ASSERT_EQ(b.status, 0) << b.output;
+  EXPECT_TRUE(contains(b.output, "on the other 1 ranks")) << b.output;
+  for (const auto& e : fs::directory_iterator(one / "likelihood"))
+    EXPECT_EQ(test_support::read_text(e.path()),
+              test_support::read_text(two / "likelihood" / e.path().filename()))
+        << e.path().filename();
+}
+
+TEST(CliMpi, BenchSolversOnThreeRanksGivesTheFiguresOfOneProcess) {
+  SKIP_WITHOUT_MPI();
+  const auto one = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_bench_one");
+  const auto three = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_bench_three");
+  // Two rows and lbfgs's careful reference, each in chunks of 8 of the first 40 images.
+  const std::string flags = " --methods adafactor,lbfgs --images 0:40 --chunk 8";
+  const auto a = run_cli("bench-solvers " + one.string() + flags + " --quiet");
+  ASSERT_EQ(a.status, 0) << a.output;
+  const auto b = run_cli("bench-solvers " + three.string() + flags, kMpirun + "3 ");
+  ASSERT_EQ(b.status, 0) << b.output;
+  EXPECT_TRUE(contains(b.output, "on the other 2 ranks")) << b.output;
+  const auto ja = without_timing(one / "solver_benchmark.json");
+  ASSERT_EQ(ja.at("methods").size(), 3u) << ja.dump(1);
+  EXPECT_EQ(ja, without_timing(three / "solver_benchmark.json"));
+}
+
+TEST(CliMpi, ACommandThatSharesNothingRunsOnRankZeroAlone) {
+  SKIP_WITHOUT_MPI();
+  // merge is rank 0's alone: it says so, and its error (no such parts) ends the whole job.
+  const auto root = test_support::fresh_dir("mpi_merge");
+  const auto r = run_cli("merge " + (root / "merged").string() + " " + (root / "none").string(),
+                         kMpirun + "2 ");
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "merge is not shared across MPI ranks")) << r.output;
+  EXPECT_FALSE(fs::exists(root / "merged"));
 }
 
 TEST(CliMpi, ARankThatFailsStopsTheJobWithItsRankAndNothingWritten) {
