@@ -350,6 +350,7 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
   run.set_analysis({"analysis.json", out["spaces"].get<std::vector<std::string>>(),
                     out["seconds"]["total"].get<double>()});
   run.save_manifest();
+  remove_likelihood_records(run);
   spdlog::info("analysis written to {}", (dir / "analysis.json").string());
   return out;
 }

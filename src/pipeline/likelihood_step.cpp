@@ -20,6 +20,7 @@
 #include "likelihood/importance.h"
 #include "pipeline/cluster_jobs.h"
 #include "pipeline/run_model.h"
+#include "run/partial_inversion.h"
 #include "solvers/chunk_messages.h"
 #include "solvers/invert.h"
 #include "solvers/settings.h"
@@ -303,8 +304,9 @@ constexpr const char* kSpace = "space/";
 
 // One set: in one piece (no --chunk, one process), or in chunks of images, each with a
 // single-threaded BLAS, on this process's BLAS threads or shared by the ranks of an MPI job
-// (which open `model_header`): the same bytes either way for the same chunks.
-nlohmann::json score_set(const decoders::GenerativeModel& model,
+// (which open `model_header`): the same bytes either way for the same chunks. Each chunk is
+// recorded under RUN/partial/likelihood_<set>/ as it is scored: a killed command resumes.
+nlohmann::json score_set(const run::RunFolder& run, const decoders::GenerativeModel& model,
                          const nlohmann::json& model_header, const SetInput& in,
                          const LikelihoodConfig& cfg, const fs::path& dir) {
   const int64_t n = in.images.size(0);
@@ -327,11 +329,34 @@ nlohmann::json score_set(const decoders::GenerativeModel& model,
 
   const int64_t size =
       cfg.chunk > 0 ? cfg.chunk : std::max<int64_t>((n + world.size() - 1) / world.size(), 1);
-  std::vector<int64_t> bounds, chunks;
-  for (int64_t b = 0; b < n; b += size) bounds.push_back(b);
-  bounds.push_back(n);
-  for (int64_t c = 0; c + 1 < static_cast<int64_t>(bounds.size()); ++c) chunks.push_back(c);
-  std::vector<Arrays> parts(chunks.size());
+  std::vector<int64_t> split;
+  for (int64_t b = 0; b < n; b += size) split.push_back(b);
+  split.push_back(n);
+  // What a chunk's arrays depend on; a resume keeps the split it began with.
+  nlohmann::json identity = {{"format", 1},
+                             {"versions", run::version_info()},
+                             {"settings", job_settings(cfg)},
+                             {"gap_images", cfg.gap_images},
+                             {"seed", cfg.seed},
+                             {"model", model_identity(model)},
+                             {"images", run::tensor_digest(in.images)}};
+  for (const auto& [name, latents] : in.spaces)
+    identity["spaces"][name] = run::tensor_digest(latents);
+  const run::PartialInversion partial(run.path(), "likelihood_" + in.name, identity, split);
+  const auto& bounds = partial.bounds();
+  std::vector<Arrays> parts(bounds.size() - 1);
+  std::vector<int64_t> chunks;
+  auto solved = partial.solved_arrays(model.latent_dim() > 3 ? std::vector<std::string>{}
+                                                              : std::vector<std::string>{"log_px"});
+  for (int64_t c = 0; c + 1 < static_cast<int64_t>(bounds.size()); ++c) {
+    if (auto it = solved.find(c); it != solved.end())
+      parts[c] = std::move(it->second);
+    else
+      chunks.push_back(c);
+  }
+  if (!solved.empty())
+    spdlog::info("resuming: {} of the {} chunks of the {} images were scored before (from {})",
+                 solved.size(), parts.size(), in.name, partial.folder().string());
   cluster::FarmWork work;
   if (world.sharing())
     work.job = nlohmann::json{{"command", "likelihood"},
@@ -351,7 +376,7 @@ nlohmann::json score_set(const decoders::GenerativeModel& model,
   work.solve_here = [&](int64_t c) {
     parts[c] = score_chunk(model, chunk_input(bounds[c], bounds[c + 1]), cfg, what);
   };
-  work.solved_here = [](int64_t) {};
+  work.solved_here = [&](int64_t c) { partial.record_arrays(c, parts[c]); };
   work.solved_remotely = [&](int64_t c, const std::string& bytes) {
     parts[c] = solvers::unpack_tensors(bytes, "likelihood arrays");
     for (const auto& [key, t] : parts[c])
@@ -360,12 +385,15 @@ nlohmann::json score_set(const decoders::GenerativeModel& model,
                   (t.dim() == 1 && t.size(0) == bounds[c + 1] - bounds[c]),
               fmt::format("a rank returned '{}' of shape {} for {} images", key,
                           fmt::join(t.sizes(), "x"), bounds[c + 1] - bounds[c]));
+    partial.record_arrays(c, parts[c]);
   };
-  util::ScopedBlasThreads single_threaded_blas(1);
-  const auto farm = cluster::share(work, std::max(util::blas_threads(), 1));
-  if (world.sharing())
-    spdlog::info("likelihood of the {} images: {} chunks on rank 0 and {} on the other {} ranks",
-                 in.name, farm.chunks_here, farm.chunks_remote, world.size() - 1);
+  if (!chunks.empty()) {
+    util::ScopedBlasThreads single_threaded_blas(1);
+    const auto farm = cluster::share(work, std::max(util::blas_threads(), 1));
+    if (world.sharing())
+      spdlog::info("likelihood of the {} images: {} chunks on rank 0 and {} on the other {} ranks",
+                   in.name, farm.chunks_here, farm.chunks_remote, world.size() - 1);
+  }
   return summarize_set(in.name, in.source, n, join_chunks(parts), names, model.latent_dim(), cfg,
                        dir);
 }
@@ -451,7 +479,7 @@ nlohmann::json likelihood_section(const run::RunFolder& run, const LikelihoodCon
       spdlog::info("likelihood of the {} images ({}): grid of {}^{} points, h = {:.4g}", set.name,
                    set.images.size(0), cfg.quadrature.points, L, cfg.quadrature.spacing());
     const std::string name = set.name;
-    out["sets"][name] = score_set(model, model_header, set, cfg, dir);
+    out["sets"][name] = score_set(run, model, model_header, set, cfg, dir);
   }
   return out;
 }
@@ -486,8 +514,14 @@ nlohmann::json likelihood_run(run::RunFolder& run, const LikelihoodConfig& confi
     util::write_file_atomic(run.path() / "likelihood.json", out.dump(2) + "\n");
   }
   run.save_manifest();
+  remove_likelihood_records(run);
   analysis::print_likelihood(out);
   return out;
+}
+
+void remove_likelihood_records(const run::RunFolder& run) {
+  for (const char* set : {"train", "test"})
+    run::PartialInversion::remove_folder(run.path(), std::string("likelihood_") + set);
 }
 
 }  // namespace preimage::pipeline

@@ -49,6 +49,10 @@ nlohmann::json likelihood_section(const run::RunFolder& run, const LikelihoodCon
 // A worker rank's side of a set's chunks under MPI (cluster_jobs.h): the arrays of each chunk.
 cluster::ChunkSolver open_likelihood_job(const nlohmann::json& job);
 
+// Removes the records of scored chunks (RUN/partial/likelihood_<set>/), once the step that
+// scored them has committed its files: until then a killed command resumes from them.
+void remove_likelihood_records(const run::RunFolder& run);
+
 // `preimage likelihood RUN`: the section written to RUN/likelihood.json (with its arrays, in
 // one commit) and printed.
 nlohmann::json likelihood_run(run::RunFolder& run, const LikelihoodConfig& config);

@@ -79,11 +79,15 @@ fs::path PartialInversion::chunk_marker(int64_t chunk) const {
 }
 
 void PartialInversion::record(int64_t chunk, const solvers::Solution& solution) const {
+  record_arrays(chunk, arrays_of(solution));
+}
+
+void PartialInversion::record_arrays(int64_t chunk,
+                                     const std::map<std::string, torch::Tensor>& arrays) const {
   const util::ImmediateWrites now;  // not staged with the step: the chunk is for a resume
-  const auto arrays = arrays_of(solution);
   std::vector<std::string> names;
   for (const auto& [name, values] : arrays) {
-    data::write_npy_tensor(chunk_dir(chunk) / (name + ".npy"), values);
+    data::write_npy_tensor(chunk_dir(chunk) / (name + ".npy"), values.cpu());
     names.push_back(name);
   }
   const nlohmann::json marker = {{"identity_sha256", digest_},
@@ -93,8 +97,9 @@ void PartialInversion::record(int64_t chunk, const solvers::Solution& solution) 
   util::write_file_atomic(chunk_marker(chunk), marker.dump() + "\n");
 }
 
-std::map<int64_t, solvers::Solution> PartialInversion::solved(const torch::Device& device) const {
-  std::map<int64_t, solvers::Solution> out;
+std::map<int64_t, std::map<std::string, torch::Tensor>> PartialInversion::solved_arrays(
+    const std::vector<std::string>& whole) const {
+  std::map<int64_t, std::map<std::string, torch::Tensor>> out;
   const int64_t chunks = static_cast<int64_t>(bounds_.size()) - 1;
   for (int64_t c = 0; c < chunks; ++c) {
     if (!fs::exists(chunk_marker(c))) continue;
@@ -105,24 +110,16 @@ std::map<int64_t, solvers::Solution> PartialInversion::solved(const torch::Devic
       if (marker.at("identity_sha256") != digest_ ||
           marker.at("images").get<std::vector<int64_t>>() != images)
         continue;
-      solvers::Solution s;
-      for (const auto& name : marker.at("arrays").get<std::vector<std::string>>()) {
-        auto t = data::read_npy_tensor(chunk_dir(c) / (name + ".npy")).to(device);
-        if (name == "latents") s.latents = t;
-        else if (name == "initial_loss") s.initial_loss = t;
-        else if (name == "final_loss") s.final_loss = t;
-        else if (name == "iterations") s.iterations = t;
-        else if (name == "stop_reason") s.stop_reason = t;
-        else if (name == "left_box") s.left_box = t;
-        else if (name == "curves") s.curves = t;
-        else if (name.rfind("diagnostic_", 0) == 0) s.diagnostics[name.substr(11)] = t;
+      std::map<std::string, torch::Tensor> arrays;
+      for (const auto& name : marker.at("arrays").get<std::vector<std::string>>())
+        arrays[name] = data::read_npy_tensor(chunk_dir(c) / (name + ".npy"));
+      bool complete = true;
+      for (const auto& name : whole) {
+        const auto it = arrays.find(name);
+        complete = complete && it != arrays.end() && it->second.dim() >= 1 &&
+                   it->second.size(0) == images[1] - images[0];
       }
-      const int64_t rows = images[1] - images[0];
-      bool whole = true;
-      for (const auto* t : {&s.latents, &s.initial_loss, &s.final_loss, &s.iterations,
-                            &s.stop_reason, &s.left_box})
-        whole = whole && t->defined() && t->dim() >= 1 && t->size(0) == rows;
-      if (whole) out.emplace(c, std::move(s));
+      if (complete) out.emplace(c, std::move(arrays));
     } catch (const std::exception& e) {  // unreadable: solved again
       spdlog::debug("{}: chunk {} is unreadable ({}): solved again", folder_.string(), c,
                     e.what());
@@ -131,10 +128,36 @@ std::map<int64_t, solvers::Solution> PartialInversion::solved(const torch::Devic
   return out;
 }
 
+std::map<int64_t, solvers::Solution> PartialInversion::solved(const torch::Device& device) const {
+  std::map<int64_t, solvers::Solution> out;
+  const std::vector<std::string> whole = {"latents",    "initial_loss", "final_loss",
+                                          "iterations", "stop_reason",  "left_box"};
+  for (auto& [c, arrays] : solved_arrays(whole)) {
+    solvers::Solution s;
+    for (auto& [name, array] : arrays) {
+      auto t = array.to(device);
+      if (name == "latents") s.latents = t;
+      else if (name == "initial_loss") s.initial_loss = t;
+      else if (name == "final_loss") s.final_loss = t;
+      else if (name == "iterations") s.iterations = t;
+      else if (name == "stop_reason") s.stop_reason = t;
+      else if (name == "left_box") s.left_box = t;
+      else if (name == "curves") s.curves = t;
+      else if (name.rfind("diagnostic_", 0) == 0) s.diagnostics[name.substr(11)] = t;
+    }
+    out.emplace(c, std::move(s));
+  }
+  return out;
+}
+
 void PartialInversion::remove() const {
+  remove_folder(folder_.parent_path().parent_path(), folder_.filename().string());
+}
+
+void PartialInversion::remove_folder(const fs::path& run, const std::string& method) {
   std::error_code ec;
-  fs::remove_all(folder_, ec);
-  const fs::path partial = folder_.parent_path();
+  const fs::path partial = run / "partial";
+  fs::remove_all(partial / method, ec);
   if (fs::is_directory(partial, ec) && fs::is_empty(partial, ec)) fs::remove(partial, ec);
 }
 

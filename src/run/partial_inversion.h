@@ -8,6 +8,7 @@
 //                                       reasons, left_box, curves, diagnostics)
 //   partial/<method>/chunk_<k>.json     written last: chunk k is whole
 // Removed when the step commits. An inversion of another identity starts over (removes them).
+// The likelihood's chunks use the same records (partial/likelihood_<set>/, their arrays by name).
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -39,8 +40,16 @@ class PartialInversion {
   std::map<int64_t, solvers::Solution> solved(const torch::Device& device) const;
   // Records chunk k (its files first, its marker last). Safe from one thread at a time.
   void record(int64_t chunk, const solvers::Solution& solution) const;
+
+  // The same for any chunked step whose result is named arrays (the likelihood's): `whole`
+  // says which arrays must have a row per image of the chunk (the others may be shorter).
+  std::map<int64_t, std::map<std::string, torch::Tensor>> solved_arrays(
+      const std::vector<std::string>& whole = {}) const;
+  void record_arrays(int64_t chunk, const std::map<std::string, torch::Tensor>& arrays) const;
   // Removes the records (after the step committed), and partial/ when nothing else is left.
   void remove() const;
+  // The same for the records of `method` in the run folder `run`, without opening them.
+  static void remove_folder(const fs::path& run, const std::string& method);
 
   const fs::path& folder() const { return folder_; }
 

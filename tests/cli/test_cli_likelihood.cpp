@@ -3,11 +3,13 @@
 // space's, the quadrature's check), the arrays have a row per image, and bad settings are named.
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "child_process.h"
 #include "cli_runner.h"
 #include "data/tensor_io.h"
 #include "fixture_runs.h"
@@ -90,6 +92,40 @@ TEST(CliLikelihood, ChunksOfImagesGiveTheFiguresOfTheWholeSet) {
   EXPECT_EQ(jb["gaps"]["images"].get<int64_t>(), 50);
   EXPECT_NEAR(ja["log_px"]["mean"].get<double>(), jb["log_px"]["mean"].get<double>(), 1e-4);
   EXPECT_EQ(read_json(chunked / "likelihood.json")["config"]["chunk"].get<int64_t>(), 37);
+}
+
+TEST(CliLikelihood, AKilledCommandResumesFromItsChunksToTheSameBytes) {
+  const auto whole = test_support::copy_fixture(test_support::fixture_run(), "cli_lik_uncut");
+  const auto killed = test_support::copy_fixture(test_support::fixture_run(), "cli_lik_killed");
+  const std::string flags =
+      " --points 201 --test-images none --gap-images 20 --posterior-steps 10 --chunk 10";
+  ASSERT_EQ(run_cli("likelihood " + whole.string() + flags + " --quiet").status, 0);
+  EXPECT_FALSE(fs::exists(whole / "partial")) << "the records outlived the step";
+  {
+    test_support::ChildProcess child("likelihood " + killed.string() + flags + " --quiet",
+                                     killed.parent_path() / "killed.log");
+    // Killed once three chunks are recorded.
+    const auto records = killed / "partial" / "likelihood_train";
+    for (int i = 0; i < 6000 && child.running(); ++i) {
+      int64_t done = 0;
+      if (fs::exists(records))
+        for (const auto& e : fs::directory_iterator(records))
+          done += e.path().extension() == ".json" &&
+                  e.path().filename().string().rfind("chunk_", 0) == 0;
+      if (done >= 3) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(child.running()) << "finished before three chunks could be seen";
+    child.kill();
+  }
+  const auto r = run_cli("likelihood " + killed.string() + flags);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "resuming")) << r.output;
+  EXPECT_FALSE(fs::exists(killed / "partial"));
+  for (const auto& e : fs::directory_iterator(whole / "likelihood"))
+    EXPECT_EQ(test_support::read_text(e.path()),
+              test_support::read_text(killed / "likelihood" / e.path().filename()))
+        << e.path().filename();
 }
 
 TEST(CliLikelihood, AnalyzeWroteTheSectionAndTheReportShowsIt) {
