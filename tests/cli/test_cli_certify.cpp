@@ -3,7 +3,6 @@
 // the same bytes; what cannot be certified is refused with the reason; `analyze` uses the
 // certified optimum.
 #include <filesystem>
-#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -95,15 +94,7 @@ TEST(CliCertify, AKilledCertificateResumesToTheSameBytes) {
                                      killed.parent_path() / "killed.log");
     // Killed once two blocks are recorded.
     const auto records = killed / "partial" / "certify_adafactor";
-    for (int i = 0; i < 6000 && child.running(); ++i) {
-      int64_t done = 0;
-      if (fs::exists(records))
-        for (const auto& e : fs::directory_iterator(records))
-          done += e.path().extension() == ".json" &&
-                  e.path().filename().string().rfind("chunk_", 0) == 0;
-      if (done >= 2) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    test_support::wait_until(child, [&] { return test_support::chunks_recorded(records) >= 2; });
     ASSERT_TRUE(child.running()) << "finished before two blocks could be seen";
     child.kill();
   }

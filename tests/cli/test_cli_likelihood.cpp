@@ -3,7 +3,6 @@
 // space's, the quadrature's check), the arrays have a row per image, and bad settings are named.
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -106,15 +105,7 @@ TEST(CliLikelihood, AKilledCommandResumesFromItsChunksToTheSameBytes) {
                                      killed.parent_path() / "killed.log");
     // Killed once three chunks are recorded.
     const auto records = killed / "partial" / "likelihood_train";
-    for (int i = 0; i < 6000 && child.running(); ++i) {
-      int64_t done = 0;
-      if (fs::exists(records))
-        for (const auto& e : fs::directory_iterator(records))
-          done += e.path().extension() == ".json" &&
-                  e.path().filename().string().rfind("chunk_", 0) == 0;
-      if (done >= 3) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    test_support::wait_until(child, [&] { return test_support::chunks_recorded(records) >= 3; });
     ASSERT_TRUE(child.running()) << "finished before three chunks could be seen";
     child.kill();
   }

@@ -76,13 +76,7 @@ nlohmann::json without_timing(const fs::path& file) {
 }
 
 int64_t chunks_recorded(const fs::path& run) {
-  const auto records = run / "partial" / "adafactor";
-  int64_t done = 0;
-  if (fs::exists(records))
-    for (const auto& e : fs::directory_iterator(records))
-      done +=
-          e.path().extension() == ".json" && e.path().filename().string().rfind("chunk_", 0) == 0;
-  return done;
+  return test_support::chunks_recorded(run / "partial" / "adafactor");
 }
 
 }  // namespace

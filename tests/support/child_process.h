@@ -86,4 +86,16 @@ bool wait_until(ChildProcess& child, F ready, double seconds = 60) {
   return false;
 }
 
+// The chunks (blocks) recorded so far in a step's records folder (RUN/partial/<name>/):
+// the chunk_<k>.json markers, each written last.
+inline int64_t chunks_recorded(const std::filesystem::path& records) {
+  int64_t done = 0;
+  std::error_code ec;
+  if (std::filesystem::exists(records, ec))
+    for (const auto& e : std::filesystem::directory_iterator(records, ec))
+      done += e.path().extension() == ".json" &&
+              e.path().filename().string().rfind("chunk_", 0) == 0;
+  return done;
+}
+
 }  // namespace preimage::test_support
