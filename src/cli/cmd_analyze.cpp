@@ -102,6 +102,7 @@ void add_analyze_command(CLI::App& app) {
     // rank 0 reads and writes; this rank scores the likelihood's chunks
     if (cluster::World::get().distributed() && !cluster::World::get().coordinator())
       return pipeline::serve_jobs(nullptr);
+    if (cfg->analyze.likelihood) cfg->analyze.likelihood_config.check();
     auto run = run::RunFolder::open(cfg->run);
     util::print_config("analyze", {{"run", cfg->run}, {"analyze", cfg->analyze.to_json()}});
     pipeline::analyze_and_print(run, cfg->analyze);

@@ -1,11 +1,14 @@
 // preimage encode: step 2 of the thesis, the encoder's latent space MT.
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cluster/world.h"
 #include "pipeline/cluster_jobs.h"
 #include "pipeline/encode_step.h"
+#include "util/error.h"
 
 namespace preimage::cli {
 
@@ -31,12 +34,13 @@ void add_encode_command(CLI::App& app) {
   cmd->add_option("--batch-size", cfg->step.batch_size,
                   "Images encoded together, each batch with one BLAS thread, the batches on the "
                   "BLAS's threads or MPI ranks (the same bytes anywhere)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->capture_default_str();
   cmd->callback([cfg, cmd] {
     // rank 0 reads and writes; this rank encodes batches
     if (cluster::World::get().distributed() && !cluster::World::get().coordinator())
       return pipeline::serve_jobs(nullptr);
+    require(cfg->step.batch_size > 0,
+            fmt::format("--batch-size must be positive, got {}", cfg->step.batch_size));
     finish_data_options(cfg->step.data, cfg->data);
     finish_model_options(cfg->step.model, cfg->model, cfg->data);
     // With a model given, the run folder may be new: encode records the model in it.

@@ -69,6 +69,8 @@ void add_run_command(CLI::App& app) {
     job.report = !cfg->no_report;
     if (cluster::World::get().distributed() && !cluster::World::get().coordinator())
       return pipeline::serve_run(job);  // rank 0 runs the steps; this rank solves chunks
+    // The analysis's likelihood settings, refused before training rather than after.
+    if (job.analyze && job.analysis.likelihood) job.analysis.likelihood_config.check();
     pipeline::run_pipeline(job);
   });
 }
