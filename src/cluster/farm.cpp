@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cluster/world.h"
+#include "util/blas_threads.h"
 #include "util/error.h"
 
 namespace preimage::cluster {
@@ -203,6 +204,8 @@ void solve_locally(const std::vector<int64_t>& chunks, int64_t workers,
 }
 
 FarmReport share(const FarmWork& work, int64_t workers) {
+  if (workers <= 0) workers = std::max(util::blas_threads(), 1);
+  util::ScopedBlasThreads single_threaded_blas(1);
   if (World::get().sharing()) return coordinate(work);
   solve_locally(work.chunks, workers, work.solve_here, work.solved_here);
   FarmReport report;

@@ -43,11 +43,11 @@ void solve_locally(const std::vector<int64_t>& chunks, int64_t workers,
                    const std::function<void(int64_t)>& keep);
 
 // The chunks of `work` solved by the ranks of an MPI job that share this command's work
-// (World::sharing, coordinate), or in this process by
-// `workers` threads (solve_here, then solved_here); `job`, `pack` and `solved_remotely` serve
-// only the ranks. The caller sets the BLAS's threads (one, for results that do not depend on
-// where a chunk was solved).
-FarmReport share(const FarmWork& work, int64_t workers);
+// (World::sharing, coordinate), or in this process by `workers` threads (0: as many as the BLAS
+// has; solve_here, then solved_here); `job`, `pack` and `solved_remotely` serve only the ranks.
+// Every chunk is solved with a single-threaded BLAS: OpenBLAS's sums depend on its threads, and
+// a chunk's result must not depend on where it was solved.
+FarmReport share(const FarmWork& work, int64_t workers = 0);
 
 // What a worker does with one chunk's message: its result's bytes.
 using ChunkSolver = std::function<std::string(const std::string& chunk)>;

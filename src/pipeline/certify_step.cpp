@@ -89,9 +89,6 @@ solvers::Solution take_counts(solvers::Solution s, BlockCounts& counts) {
   return s;
 }
 
-// Solves the blocks `todo` on `workers` threads, each with a single-threaded BLAS (a block's
-// certificate then depends on its images only, not on the machine's cores); `keep` is called
-// for each block solved, one call at a time.
 nlohmann::json options_json(const certify::CertifyOptions& o) {
   return {{"radius", o.radius},         {"tolerance", o.tolerance},
           {"initial_cells", o.initial_cells}, {"symbols", o.symbols},
@@ -244,7 +241,6 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
     keep(k);
   };
   if (!todo.empty()) {
-    util::ScopedBlasThreads single_threaded_blas(1);
     const auto farm = cluster::share(work, workers);
     if (world.sharing())
       spdlog::info("{} blocks certified on rank 0 and {} on the other {} ranks", farm.chunks_here,

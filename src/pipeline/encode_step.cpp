@@ -48,8 +48,7 @@ torch::Tensor encode_shared(const decoders::GenerativeModel& model,
   if (chunks.empty()) return torch::zeros({0, model.latent_dim()});
   // Each batch with a single-threaded BLAS, the batches on the BLAS's threads or the ranks: the
   // means do not depend on where a batch was encoded.
-  util::ScopedBlasThreads single_threaded_blas(1);
-  const auto farm = cluster::share(work, std::max(util::blas_threads(), 1));
+  const auto farm = cluster::share(work);
   if (world.sharing())
     spdlog::info("{} batches encoded on rank 0 and {} on the other {} ranks", farm.chunks_here,
                  farm.chunks_remote, world.size() - 1);

@@ -388,8 +388,7 @@ nlohmann::json score_set(const run::RunFolder& run, const decoders::GenerativeMo
     partial.record_arrays(c, parts[c]);
   };
   if (!chunks.empty()) {
-    util::ScopedBlasThreads single_threaded_blas(1);
-    const auto farm = cluster::share(work, std::max(util::blas_threads(), 1));
+    const auto farm = cluster::share(work);
     if (world.sharing())
       spdlog::info("likelihood of the {} images: {} chunks on rank 0 and {} on the other {} ranks",
                    in.name, farm.chunks_here, farm.chunks_remote, world.size() - 1);
