@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include <fmt/format.h>
 
+#include "certify/local_network.h"
 #include "certify/loss_bounds.h"
 #include "util/error.h"
 
@@ -76,6 +78,60 @@ torch::Tensor group_min(const torch::Tensor& value, const torch::Tensor& group, 
   return least_per_group<double>(value, group, n, kInfinity);
 }
 
+// The bounds of the cells found in one linear region, joined, to split them by split_affine.
+CellBounds join_linear(const std::vector<CellBounds>& parts) {
+  CellBounds joined;
+  if (parts.empty()) return joined;
+  joined.offset = cat_field(parts, &CellBounds::offset);
+  joined.center_logits = joined.offset;
+  joined.generators = cat_field(parts, &CellBounds::generators);
+  joined.box = cat_field(parts, &CellBounds::box);
+  joined.unstable = cat_field(parts, &CellBounds::unstable);
+  return joined;
+}
+
+// The centres' losses `value` of pairs (pair_cell, pair_image) improve the incumbents: per
+// image, the least value below its incumbent (the first pair of the least value wins) makes its
+// point that cell's centre.
+void improve_incumbents(Certificate& out, const torch::Tensor& value,
+                        const torch::Tensor& pair_cell, const torch::Tensor& pair_image,
+                        const torch::Tensor& centers) {
+  const int64_t B = out.incumbent.size(0);
+  auto best = group_min(value, pair_image, B);
+  auto better = best < out.incumbent;
+  if (!better.any().item<bool>()) return;
+  auto q = torch::arange(pair_image.size(0), pair_image.options());
+  auto hit = value.eq(best.index_select(0, pair_image))
+                 .logical_and(better.index_select(0, pair_image));
+  auto first = least_per_group<int64_t>(q.masked_select(hit), pair_image.masked_select(hit), B,
+                                        pair_image.size(0));
+  auto rows = better.nonzero().view({-1});
+  out.point.index_copy_(
+      0, rows, centers.index_select(0, pair_cell.index_select(0, first.index_select(0, rows))));
+  out.incumbent = torch::where(better, best, out.incumbent);
+  out.improved.logical_or_(better);
+}
+
+// The restricted networks of the next level: the networks `kept_of` (one per parent that lies
+// inside one, rows of `local`), then one new network per parent in `fresh_cells` (their
+// centres and half-widths, their hidden bounds `fresh_bounds`). Returns them and, per child
+// (`children` per parent, in that order of parents), the row of its network.
+std::pair<LocalNetworks, torch::Tensor> next_networks(
+    const DenseNetwork& network, const LocalNetworks& local, const torch::Tensor& kept_of,
+    const CellBounds& fresh_bounds, const torch::Tensor& fresh_centers,
+    const torch::Tensor& fresh_half, int64_t max_slots, int64_t children) {
+  auto [kept, kept_index] = at::_unique(kept_of, /*sorted=*/true, /*return_inverse=*/true);
+  const int64_t fresh = fresh_centers.size(0);
+  LocalNetworks made;
+  if (fresh > 0)
+    made = restrict_network(network, fresh_bounds, fresh_centers, fresh_half, max_slots);
+  auto joined =
+      join_networks(local.size() > 0 ? select_networks(local, kept) : LocalNetworks{}, made);
+  auto which = torch::cat({kept_index, torch::arange(fresh, kept_of.options()) + kept.size(0)})
+                   .repeat_interleave(children);
+  return {std::move(joined), std::move(which)};
+}
+
 }  // namespace
 
 torch::Tensor Certificate::gap() const {
@@ -97,7 +153,8 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
   require(L <= 3, fmt::format("certificates need a latent dimension of at most 3, got {}", L),
           "a box of a higher dimension has too many cells to cover");
   require(options.radius > 0 && options.tolerance > 0 && options.initial_cells >= 1 &&
-              options.symbols >= 0 && options.max_depth >= 0 && options.max_cells >= 1,
+              options.symbols >= 0 && options.max_depth >= 0 && options.max_cells >= 1 &&
+              options.local_neurons >= 0,
           "certificate options: radius, tolerance and cells must be positive");
   const auto z = targets.to(f64);
   torch::Tensor m;
@@ -122,6 +179,11 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
   // their bounds (`affine`) came from their parents' without a network pass.
   CellBounds affine;
   int64_t affine_count = 0;
+  // The next `local_count` cells lie inside cells whose restricted networks are `local`: cell
+  // affine_count + i inside network local_which[i].
+  LocalNetworks local;
+  torch::Tensor local_which;
+  int64_t local_count = 0;
 
   for (int64_t level = 0;; ++level) {
     const int64_t C = centers.size(0);
@@ -133,11 +195,16 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
     // The cells found in one linear region (their bounds kept to split them without the network).
     std::vector<torch::Tensor> linear_ids;
     std::vector<CellBounds> linear_bounds;
-    std::vector<std::pair<int64_t, int64_t>> chunks;  // affine cells and the others apart
-    for (int64_t c0 = 0; c0 < affine_count; c0 += options.cell_chunk)
-      chunks.emplace_back(c0, std::min(affine_count, c0 + options.cell_chunk));
-    for (int64_t c0 = affine_count; c0 < C; c0 += options.cell_chunk)
-      chunks.emplace_back(c0, std::min(C, c0 + options.cell_chunk));
+    // The network-bounded cells that may restrict the network for their children: their
+    // hidden layers' bounds, kept until the level decides which cells are split.
+    std::vector<torch::Tensor> restrictable_ids;
+    std::vector<CellBounds> restrictable_bounds;
+    std::vector<std::pair<int64_t, int64_t>> chunks;  // affine, local and network cells apart
+    const int64_t local_end = affine_count + local_count;
+    for (auto [begin, end] : {std::pair{int64_t{0}, affine_count},
+                              std::pair{affine_count, local_end}, std::pair{local_end, C}})
+      for (int64_t c0 = begin; c0 < end; c0 += options.cell_chunk)
+        chunks.emplace_back(c0, std::min(end, c0 + options.cell_chunk));
     for (const auto& [c0, c1] : chunks) {
       torch::Tensor pc, pi;  // this chunk's pairs
       if (all) {
@@ -151,10 +218,27 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
       }
       auto [images, inverse] = at::_unique(pi, /*sorted=*/true, /*return_inverse=*/true);
       auto c = centers.slice(0, c0, c1), h = half.slice(0, c0, c1);
-      const bool inherited = c1 <= affine_count;
-      auto bounds = inherited ? select_cells(affine, torch::arange(c0, c1, index))
-                              : bound_cells(network, c, h, options.symbols);
-      out.network_cells += inherited ? 0 : c1 - c0;
+      const bool inherited = c1 <= affine_count, restricted = !inherited && c1 <= local_end;
+      CellBounds bounds;
+      if (inherited) {
+        bounds = select_cells(affine, torch::arange(c0, c1, index));
+      } else if (restricted) {
+        bounds = bound_local(local, local_which.slice(0, c0 - affine_count, c1 - affine_count),
+                             c, h);
+        out.local_cells += c1 - c0;
+      } else {
+        bounds = bound_cells(network, c, h, options.symbols);
+        out.network_cells += c1 - c0;
+        auto few = bounds.unstable.gt(0).logical_and(bounds.unstable.le(options.local_neurons));
+        auto rows = few.nonzero().view({-1});
+        if (rows.size(0) > 0) {
+          CellBounds kept;
+          kept.hidden_lower = bounds.hidden_lower.index_select(0, rows);
+          kept.hidden_upper = bounds.hidden_upper.index_select(0, rows);
+          restrictable_ids.push_back(rows + c0);
+          restrictable_bounds.push_back(std::move(kept));
+        }
+      }
       auto linear = bounds.unstable.eq(0).nonzero().view({-1});
       if (linear.size(0) > 0) {
         auto kept = select_cells(bounds, linear);
@@ -166,8 +250,7 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
       auto pb = evaluate(forms, weighted.index_select(0, images),
                          m.defined() ? m.index_select(0, images) : m,
                          offset.index_select(0, images));
-      auto local = pc - c0;
-      auto flat = inverse * (c1 - c0) + local;
+      auto flat = inverse * (c1 - c0) + (pc - c0);  // (image row, cell in the chunk)
       auto lower = pb.lower.reshape({-1}).index_select(0, flat);
       if (options.unsound_slack_for_tests != 0)
         lower = lower + (lower.abs() + 1) * options.unsound_slack_for_tests;
@@ -184,21 +267,7 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
     pair_image = torch::cat(images_of);
     out.cells += torch::bincount(pair_image, {}, B);
 
-    // The centres' losses improve the incumbents (the first pair of the least value wins).
-    auto best = group_min(value, pair_image, B);
-    auto better = best < out.incumbent;
-    if (better.any().item<bool>()) {
-      auto q = torch::arange(pair_image.size(0), index);
-      auto hit = value.eq(best.index_select(0, pair_image))
-                     .logical_and(better.index_select(0, pair_image));
-      auto first = least_per_group<int64_t>(q.masked_select(hit), pair_image.masked_select(hit),
-                                            B, pair_image.size(0));
-      auto rows = better.nonzero().view({-1});
-      out.point.index_copy_(
-          0, rows, centers.index_select(0, pair_cell.index_select(0, first.index_select(0, rows))));
-      out.incumbent = torch::where(better, best, out.incumbent);
-      out.improved.logical_or_(better);
-    }
+    improve_incumbents(out, value, pair_cell, pair_image, centers);
 
     // Close the pairs whose bound clears the incumbent less the tolerance; give up the images
     // over their budget or at the last level (their open cells' bounds count as they are).
@@ -223,22 +292,52 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
     auto kept_cell = pair_cell.masked_select(open), kept_image = pair_image.masked_select(open);
     auto [parents, parent_of] = at::_unique(kept_cell, /*sorted=*/true, /*return_inverse=*/true);
     auto row_of = torch::full({C}, -1, index);  // the cell's row among the linear ones, or -1
-    CellBounds linear;
     if (!linear_ids.empty()) {
       auto ids = torch::cat(linear_ids);
       row_of.index_copy_(0, ids, torch::arange(ids.size(0), index));
-      linear.offset = cat_field(linear_bounds, &CellBounds::offset);
-      linear.center_logits = linear.offset;
-      linear.generators = cat_field(linear_bounds, &CellBounds::generators);
-      linear.box = cat_field(linear_bounds, &CellBounds::box);
-      linear.unstable = cat_field(linear_bounds, &CellBounds::unstable);
     }
+    auto linear = join_linear(linear_bounds);
     linear_bounds.clear();
     auto row = row_of.index_select(0, parents);
     auto is_linear = row.ge(0);
-    auto order_parents = torch::cat({is_linear.nonzero().view({-1}),
-                                     is_linear.logical_not().nonzero().view({-1})});
+    // Parents inside a restricted network keep it; network-bounded parents with few unstable
+    // ReLUs make theirs. The order: linear parents, then those, then the others.
+    auto is_inside = parents.ge(affine_count)
+                         .logical_and(parents.lt(local_end))
+                         .logical_and(is_linear.logical_not());
+    auto restrict_row = torch::full({C}, -1, index);
+    if (!restrictable_ids.empty()) {
+      auto ids = torch::cat(restrictable_ids);
+      restrict_row.index_copy_(0, ids, torch::arange(ids.size(0), index));
+    }
+    auto new_row = restrict_row.index_select(0, parents);
+    auto is_new = new_row.ge(0).logical_and(is_linear.logical_not());
+    auto is_other = is_linear.logical_or(is_inside).logical_or(is_new).logical_not();
+    auto inside = is_inside.nonzero().view({-1}), fresh = is_new.nonzero().view({-1});
+    auto order_parents = torch::cat({is_linear.nonzero().view({-1}), inside, fresh,
+                                     is_other.nonzero().view({-1})});
     const int64_t Cp = parents.size(0), linear_parents = is_linear.sum().item<int64_t>();
+    {
+      // The networks the next level's local cells lie in: the kept ones, then the new ones.
+      auto kept_of =
+          local_which.defined()
+              ? local_which.index_select(0, parents.index_select(0, inside) - affine_count)
+              : torch::empty({0}, index);
+      CellBounds fresh_bounds;
+      if (fresh.size(0) > 0) {
+        auto rows = new_row.index_select(0, fresh);
+        fresh_bounds.hidden_lower =
+            cat_field(restrictable_bounds, &CellBounds::hidden_lower).index_select(0, rows);
+        fresh_bounds.hidden_upper =
+            cat_field(restrictable_bounds, &CellBounds::hidden_upper).index_select(0, rows);
+      }
+      auto cells = parents.index_select(0, fresh);
+      std::tie(local, local_which) = next_networks(
+          network, local, kept_of, fresh_bounds, centers.index_select(0, cells),
+          half.index_select(0, cells), options.local_neurons, children);
+      local_count = local_which.size(0);
+    }
+    restrictable_bounds.clear();
     auto rank = torch::empty_like(order_parents);
     rank.index_copy_(0, order_parents, torch::arange(Cp, index));
     parents = parents.index_select(0, order_parents);

@@ -7,8 +7,10 @@
 // incumbents, and a pair whose bound is above the image's incumbent less the tolerance is
 // closed. The cells still open for some image are split in 2^L, for those images only.
 // A cell the propagation finds inside one linear region of the decoder (no unstable ReLU) passes
-// its affine map to its children: their bounds follow without the network (split_affine), which
-// is most of the deep cells.
+// its affine map to its children: their bounds follow without the network (split_affine). A cell
+// that leaves only a few ReLUs unstable (at most `local_neurons`) passes the decoder restricted
+// to its activation pattern (local_network.h): its descendants are bounded through that small
+// network, which on a wide decoder is most of the deep cells.
 //
 // The claim per image: no point of the box has a loss below `lower_bound`; `incumbent` is the
 // best point known (the caller's, or a cell's centre, wherever lower). Certified when
@@ -32,6 +34,8 @@ struct CertifyOptions {
   int64_t max_depth = 24;       // levels of splitting below the first, at most
   int64_t max_cells = 100000;   // (image, cell) bounds per image before it is given up
   int64_t cell_chunk = 128;     // cells bounded together
+  int64_t local_neurons = 64;   // a cell leaving at most this many ReLUs unstable bounds its
+                                //   descendants through the restricted network; 0: never
   // Test hook: added to every lower bound (times 1 + |bound|), which makes them wrong; the
   // tests show that their checks catch it. Always 0 outside the tests.
   double unsound_slack_for_tests = 0;
@@ -49,8 +53,9 @@ struct Certificate {
   torch::Tensor gap() const;  // (B) (incumbent - lower_bound) / max(|incumbent|, 1), >= 0
   int64_t levels = 0;         // levels explored
   int64_t distinct_cells = 0; // cells bounded (each once, for every image that needed it)
-  int64_t network_cells = 0;  // of them, bounded by a pass through the network (the others
-                              //   lie in a linear region found at a coarser level)
+  int64_t network_cells = 0;  // of them, bounded by a pass through the network
+  int64_t local_cells = 0;    // of them, bounded through a restricted network (the others lie
+                              //   in a linear region found at a coarser level)
 };
 
 // Progress after each level: the level, cells bounded so far, images still open.

@@ -8,14 +8,7 @@
 
 namespace preimage::certify {
 
-namespace {
-constexpr double kUnitRoundoff = std::numeric_limits<double>::epsilon() / 2;
-// Higham's gamma_n for a sum of n products: |fl(sum) - sum| <= gamma_n sum |terms|.
-double gamma(int64_t n) {
-  const double nu = static_cast<double>(n + 2) * kUnitRoundoff;
-  return nu / (1 - nu);
-}
-}  // namespace
+static_assert(kUnitRoundoff == std::numeric_limits<double>::epsilon() / 2);
 
 DenseNetwork dense_network(const decoders::Decoder& decoder) {
   const auto* dense = dynamic_cast<const decoders::DenseReluDecoder*>(&decoder);
@@ -61,11 +54,12 @@ CellBounds bound_cells(const DenseNetwork& network, const torch::Tensor& centers
   auto box = torch::zeros({C, L}, opt);                           // (C, H)
   auto used = torch::zeros({C}, index);                           // error symbols allocated
   auto unstable = torch::zeros({C}, index);
+  std::vector<torch::Tensor> hidden_lower, hidden_upper;
   const size_t layers = network.weights.size();
   for (size_t k = 0; k < layers; ++k) {
     const auto& W = network.weights[k];
     const int64_t in = W.size(1), out = W.size(0);
-    const double g = gamma(in);
+    const double g = rounding_gamma(in);
     // What the rounding of this layer's products can move each output by: gamma_n |W| |x|.
     auto magnitude = state.slice(1, 1).abs().sum(1) + box;        // (C, in)
     auto next = state.reshape({-1, in}).mm(W.t()).view({C, -1, out});
@@ -81,6 +75,8 @@ CellBounds bound_cells(const DenseNetwork& network, const torch::Tensor& centers
     auto gens = state.slice(1, 2);                                // (C, G, H)
     auto rad = gens.abs().sum(1) + box;
     auto lo = offset - rad, hi = offset + rad;
+    hidden_lower.push_back(lo);
+    hidden_upper.push_back(hi);
     auto live = lo >= 0, dead = hi <= 0;
     auto unst = live.logical_or(dead).logical_not();
     unstable += unst.sum(1);
@@ -123,6 +119,10 @@ CellBounds bound_cells(const DenseNetwork& network, const torch::Tensor& centers
   b.generators = state.slice(1, 2).contiguous();
   b.box = box;
   b.unstable = unstable;
+  if (!hidden_lower.empty()) {
+    b.hidden_lower = torch::cat(hidden_lower, 1);
+    b.hidden_upper = torch::cat(hidden_upper, 1);
+  }
   return b;
 }
 
@@ -137,7 +137,7 @@ CellBounds split_affine(const CellBounds& parents, const torch::Tensor& signs) {
   auto shift = torch::einsum("kl,clp->ckp", {signs.to(half.options()), half});
   auto offset = (parents.offset.unsqueeze(1) + shift).reshape({C * K, P});
   auto magnitude = parents.offset.abs() + half.abs().sum(1);              // (C, P)
-  auto box = (parents.box + magnitude * gamma(L + 1)).repeat_interleave(K, 0);
+  auto box = (parents.box + magnitude * rounding_gamma(L + 1)).repeat_interleave(K, 0);
   CellBounds b;
   b.offset = offset.contiguous();
   b.center_logits = b.offset;
@@ -154,6 +154,10 @@ CellBounds select_cells(const CellBounds& bounds, const torch::Tensor& rows) {
   b.generators = bounds.generators.index_select(0, rows);
   b.box = bounds.box.index_select(0, rows);
   b.unstable = bounds.unstable.index_select(0, rows);
+  if (bounds.hidden_lower.defined()) {
+    b.hidden_lower = bounds.hidden_lower.index_select(0, rows);
+    b.hidden_upper = bounds.hidden_upper.index_select(0, rows);
+  }
   return b;
 }
 

@@ -24,6 +24,14 @@ class Decoder;
 
 namespace preimage::certify {
 
+// The unit roundoff of float64, and Higham's gamma_n for a sum of n products:
+// |fl(sum) - sum| <= gamma_n sum |terms| (with room for the bias: n + 2).
+constexpr double kUnitRoundoff = 1.1102230246251565e-16;  // 2^-53
+inline double rounding_gamma(int64_t n) {
+  const double nu = static_cast<double>(n + 2) * kUnitRoundoff;
+  return nu / (1 - nu);
+}
+
 // A dense ReLU network's layers in float64: weights (out, in), biases (out), hidden layers
 // then the output (logits).
 struct DenseNetwork {
@@ -45,6 +53,10 @@ struct CellBounds {
   torch::Tensor generators;     // (C, L + K, P) latent directions, then error symbols
   torch::Tensor box;            // (C, P) >= 0, the interval part's radius
   torch::Tensor unstable;       // (C) int64: neurons the cell left unfixed, all layers
+  // Bounds of every hidden neuron's input over the cell, the hidden layers side by side
+  // (C, sum of their widths); only from bound_cells (undefined otherwise): a neuron with
+  // hidden_lower >= 0 is active on the whole cell, one with hidden_upper <= 0 inactive.
+  torch::Tensor hidden_lower, hidden_upper;
   // Sum of the generators' magnitudes and the box: the logits lie in offset +- radius().
   torch::Tensor radius() const;  // (C, P)
   torch::Tensor lower() const;   // (C, P)

@@ -26,6 +26,10 @@ void add_certify_options(CLI::App& cmd, pipeline::CertifyConfig& cfg) {
                  "Error symbols per cell of the zonotope relaxation (0: intervals for the "
                  "unstable ReLUs)")
       ->capture_default_str();
+  cmd.add_option("--local-neurons", o.local_neurons,
+                 "A cell leaving at most this many ReLUs unstable bounds its sub-cells through "
+                 "the decoder restricted to its activation pattern (0: always the whole network)")
+      ->capture_default_str();
   cmd.add_option("--max-cells", o.max_cells,
                  "Cell bounds per image before it is given up (left uncertified, with its bound)")
       ->capture_default_str();

@@ -54,10 +54,11 @@ solvers::Solution as_solution(const certify::Certificate& c, const torch::Tensor
 
 // Cells bounded, over the blocks of one call (rank 0's thread and its main thread add to them).
 struct BlockCounts {
-  std::atomic<int64_t> distinct{0}, network{0};
+  std::atomic<int64_t> distinct{0}, network{0}, local{0};
 };
 constexpr const char* kDistinct = "_distinct_cells";  // a worker's counts, in its message
 constexpr const char* kNetwork = "_network_cells";
+constexpr const char* kLocal = "_local_cells";
 
 // One block's certificate as a Solution (as_solution), its counts added to `counts`.
 solvers::Solution certify_block(const certify::DenseNetwork& network, solvers::LossKind kind,
@@ -74,13 +75,15 @@ solvers::Solution certify_block(const certify::DenseNetwork& network, solvers::L
       });
   counts.distinct += cert.distinct_cells;
   counts.network += cert.network_cells;
+  counts.local += cert.local_cells;
   return as_solution(cert, method_loss);
 }
 
 // A worker's block: its counts moved from the message's diagnostics into `counts`.
 solvers::Solution take_counts(solvers::Solution s, BlockCounts& counts) {
   for (auto [key, into] :
-       {std::pair{kDistinct, &counts.distinct}, std::pair{kNetwork, &counts.network}}) {
+       {std::pair{kDistinct, &counts.distinct}, std::pair{kNetwork, &counts.network},
+        std::pair{kLocal, &counts.local}}) {
     const auto it = s.diagnostics.find(key);
     require(it != s.diagnostics.end(), "a rank's certificate lacks its counts of cells");
     *into += it->second.item<int64_t>();
@@ -92,6 +95,7 @@ solvers::Solution take_counts(solvers::Solution s, BlockCounts& counts) {
 nlohmann::json options_json(const certify::CertifyOptions& o) {
   return {{"radius", o.radius},         {"tolerance", o.tolerance},
           {"initial_cells", o.initial_cells}, {"symbols", o.symbols},
+          {"local_neurons", o.local_neurons},
           {"max_depth", o.max_depth},   {"max_cells", o.max_cells},
           {"cell_chunk", o.cell_chunk}};
 }
@@ -102,6 +106,7 @@ certify::CertifyOptions options_of(const nlohmann::json& j) {
   o.tolerance = j.at("tolerance");
   o.initial_cells = j.at("initial_cells");
   o.symbols = j.at("symbols");
+  o.local_neurons = j.at("local_neurons");
   o.max_depth = j.at("max_depth");
   o.max_cells = j.at("max_cells");
   o.cell_chunk = j.at("cell_chunk");
@@ -123,6 +128,8 @@ void CertifyConfig::check() const {
           fmt::format("--initial-cells must be 1..1024, got {}", o.initial_cells));
   require(o.symbols >= 0 && o.symbols <= 1024,
           fmt::format("--symbols must be 0..1024, got {}", o.symbols));
+  require(o.local_neurons >= 0 && o.local_neurons <= 256,
+          fmt::format("--local-neurons must be 0..256, got {}", o.local_neurons));
   require(o.max_cells >= 1, fmt::format("--max-cells must be positive, got {}", o.max_cells));
   require(o.max_depth >= 0 && o.max_depth <= 40,
           fmt::format("--max-depth must be 0..40, got {}", o.max_depth));
@@ -135,6 +142,7 @@ nlohmann::json CertifyConfig::to_json() const {
   j["tolerance"] = options.tolerance;
   j["initial_cells"] = options.initial_cells;
   j["symbols"] = options.symbols;
+  j["local_neurons"] = options.local_neurons;
   j["max_cells"] = options.max_cells;
   j["max_depth"] = options.max_depth;
   j["block"] = block;
@@ -246,7 +254,8 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
       spdlog::info("{} blocks certified on rank 0 and {} on the other {} ranks", farm.chunks_here,
                    farm.chunks_remote, world.size() - 1);
   }
-  const int64_t distinct = counts.distinct, network_cells = counts.network;
+  const int64_t distinct = counts.distinct, network_cells = counts.network,
+                local_cells = counts.local;
   progress.finish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -273,6 +282,7 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
   j["cells_per_image"]["max"] = all.iterations.max().item<int64_t>();
   j["distinct_cells_this_call"] = distinct;
   j["network_cells_this_call"] = network_cells;
+  j["local_cells_this_call"] = local_cells;
   j["improved"] = all.diagnostics.at("improved").sum().item<int64_t>();
   j["at_edge"] = all.left_box.sum().item<int64_t>();
   j["seconds"] = seconds;
@@ -340,6 +350,8 @@ void print_certificate(const nlohmann::json& j) {
       "  gap (relative) median %.3g, 90%% %.3g, 99%% %.3g, max %.3g\n"
       "  cells per image: mean %.0f, max %lld; %lld images improved on the method, %lld "
       "below it by more than 0.1%%; %lld optima on the box's border\n"
+      "  cells bounded: %lld, of them %lld through the whole network and %lld through "
+      "restricted ones\n"
       "  %.1f s\n",
       j["method"].get<std::string>().c_str(), j["loss"].get<std::string>().c_str(),
       static_cast<long long>(j["certified"].get<int64_t>()),
@@ -350,7 +362,11 @@ void print_certificate(const nlohmann::json& j) {
       static_cast<long long>(j["cells_per_image"]["max"].get<int64_t>()),
       static_cast<long long>(j["improved"].get<int64_t>()),
       static_cast<long long>(j["below_method"]["count"].get<int64_t>()),
-      static_cast<long long>(j["at_edge"].get<int64_t>()), j["seconds"].get<double>());
+      static_cast<long long>(j["at_edge"].get<int64_t>()),
+      static_cast<long long>(j.value("distinct_cells_this_call", int64_t{0})),
+      static_cast<long long>(j.value("network_cells_this_call", int64_t{0})),
+      static_cast<long long>(j.value("local_cells_this_call", int64_t{0})),
+      j["seconds"].get<double>());
   for (const auto& im : j["below_method"]["images"])
     std::printf("  image %lld: method %.6g, certified optimum %.6g (%.3g%% lower)\n",
                 static_cast<long long>(im["position"].get<int64_t>()),
@@ -442,6 +458,7 @@ cluster::ChunkSolver open_certificate_job(const nlohmann::json& job) {
                            torch::zeros({targets.size(0)}, f64), counts);
     s.diagnostics[kDistinct] = torch::tensor({counts.distinct.load()});
     s.diagnostics[kNetwork] = torch::tensor({counts.network.load()});
+    s.diagnostics[kLocal] = torch::tensor({counts.local.load()});
     return solvers::pack_solution(s);
   };
 }

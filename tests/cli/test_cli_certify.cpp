@@ -114,7 +114,8 @@ TEST(CliCertify, RefusesWhatItCannotCertifyWithTheReason) {
        {std::pair{"--method lbfgs", "lbfgs"},
         std::pair{"--method adafactor --certify-tol 2", "--certify-tol"},
         std::pair{"--method adafactor --radius 0", "--radius"},
-        std::pair{"--method adafactor --block -1", "--block"}}) {
+        std::pair{"--method adafactor --block -1", "--block"},
+        std::pair{"--method adafactor --local-neurons -1", "--local-neurons"}}) {
     const auto r = run_cli(std::string("certify ") + run + " " + flags);
     test_support::expect_failure(r, expected);
     EXPECT_FALSE(contains(r.output, "terminate")) << r.output;
