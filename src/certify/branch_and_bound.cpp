@@ -235,6 +235,7 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
           CellBounds kept;
           kept.hidden_lower = bounds.hidden_lower.index_select(0, rows);
           kept.hidden_upper = bounds.hidden_upper.index_select(0, rows);
+          kept.unstable = bounds.unstable.index_select(0, rows);
           restrictable_ids.push_back(rows + c0);
           restrictable_bounds.push_back(std::move(kept));
         }
@@ -314,6 +315,14 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
     auto is_new = new_row.ge(0).logical_and(is_linear.logical_not());
     auto is_other = is_linear.logical_or(is_inside).logical_or(is_new).logical_not();
     auto inside = is_inside.nonzero().view({-1}), fresh = is_new.nonzero().view({-1});
+    if (fresh.size(0) > 1) {
+      // Fewest unstable ReLUs first: networks made and bounded together have alike sizes (a
+      // batch is as wide as its largest).
+      auto unstable = cat_field(restrictable_bounds, &CellBounds::unstable)
+                          .index_select(0, new_row.index_select(0, fresh));
+      auto by_size = std::get<1>(unstable.sort(/*stable=*/c10::optional<bool>(true), 0));
+      fresh = fresh.index_select(0, by_size);
+    }
     auto order_parents = torch::cat({is_linear.nonzero().view({-1}), inside, fresh,
                                      is_other.nonzero().view({-1})});
     const int64_t Cp = parents.size(0), linear_parents = is_linear.sum().item<int64_t>();

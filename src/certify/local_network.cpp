@@ -36,16 +36,21 @@ void restrict_batch(const DenseNetwork& network, const CellBounds& bounds,
   magnitude.select(1, 0).fill_(1.0);
   magnitude.slice(1, 1, 1 + L).copy_(centers.slice(0, b0, b1).abs() + half_widths.slice(0, b0, b1));
   int64_t column = 0;  // the layer's first neuron in hidden_lower
+  // The previous layer's unstable neurons: their columns of X are one-hot (the neuron's own
+  // variable), so their columns of the product are columns of W, gathered rather than multiplied.
+  torch::Tensor last_cell, last_neuron, last_slot;
+  int64_t dense_columns = 1 + L;  // past these, X's columns are those one-hot ones or 0
   const size_t layers = network.weights.size();
   for (size_t k = 0; k < layers; ++k) {
     const auto& W = network.weights[k];
     const int64_t in = W.size(1), width = W.size(0);
-    // Columns past the slots of the earlier layers are 0: the product skips them.
-    const int64_t live_columns = 1 + L + used.max().item<int64_t>();
     auto Z = torch::zeros({width, N, J}, opt);
-    Z.slice(2, 0, live_columns)
-        .copy_(W.mm(X.slice(2, 0, live_columns).reshape({in, N * live_columns}))
-                   .view({width, N, live_columns}));
+    Z.slice(2, 0, dense_columns)
+        .copy_(W.mm(X.slice(2, 0, dense_columns).reshape({in, N * dense_columns}))
+                   .view({width, N, dense_columns}));
+    if (last_cell.defined() && last_cell.size(0) > 0)
+      Z.permute({1, 2, 0}).index_put_({last_cell, last_slot + 1 + L},
+                                      W.index_select(1, last_neuron).t());
     Z.select(2, 0).add_(network.biases[k].unsqueeze(1));
     auto reach = (X.abs() * magnitude.unsqueeze(0)).sum(2);      // (in, N): |X| m
     auto eZ = network.abs_weights[k].mm(reach * rounding_gamma(in) + e) +
@@ -62,6 +67,7 @@ void restrict_batch(const DenseNetwork& network, const CellBounds& bounds,
     auto live = lo.ge(0), dead = hi.le(0);
     auto unstable = live.logical_or(dead).logical_not();          // (N, H)
     auto slot_of = unstable.to(torch::kInt64).cumsum(1) - 1 + used.unsqueeze(1);
+    dense_columns = 1 + L + used.max().item<int64_t>();  // the earlier layers' slots
     used += unstable.sum(1);
     require(used.le(T).all().item<bool>(),
             fmt::format("restrict_network: a cell leaves more than {} neurons unstable", T));
@@ -78,6 +84,9 @@ void restrict_batch(const DenseNetwork& network, const CellBounds& bounds,
     X = Z * keep.unsqueeze(2);
     e = eZ * keep;
     X.index_put_({neuron, cell, slot + 1 + L}, torch::ones_like(slot, opt));
+    last_cell = cell;
+    last_neuron = neuron;
+    last_slot = slot;
   }
   out.slots.slice(0, b0, b1).copy_(used);
   out.hidden_abs_sum.slice(0, b0, b1).copy_(out.hidden.slice(0, b0, b1).abs().sum(2));

@@ -6,11 +6,12 @@
 // few unstable neurons:
 //   each unstable neuron's input  = A_k [1, y, r of the earlier layers' unstable neurons],
 //   the logits                    = A_out [1, y, r].
-// Composing these maps is one product of each layer with J = 1 + L + T columns per cell (about
-// three passes of a cell's zonotope through the decoder at T = 64); bounding a descendant is
-// then a pass through this small network: the same zonotope relaxation (DeepZ), every unstable
-// neuron with its own error symbol, so it is also tighter. It pays where a cell's descendants
-// are many; deep cells of a wide decoder hold a few kinks but rarely none.
+// Composing these maps is one product of each layer with at most J = 1 + L + T columns per cell
+// (the columns of the previous layer's unstable neurons are columns of W, gathered; cells of
+// alike T made together); bounding a descendant is then a pass through this small network:
+// the same zonotope relaxation (DeepZ), every unstable neuron with its own error symbol, so it
+// is also tighter. It pays where a cell's descendants are many; deep cells of a wide decoder
+// hold a few kinks but rarely none.
 //
 // Soundness: the maps are composed in float64 with a bound on their rounding carried alongside
 // (|fl(W X) - W X| <= gamma_n |W| |X|, Higham), per neuron over the cell the network was made

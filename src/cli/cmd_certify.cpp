@@ -37,8 +37,8 @@ void add_certify_options(CLI::App& cmd, pipeline::CertifyConfig& cfg) {
       ->capture_default_str();
   cmd.add_option("--block", cfg.block,
                  "Images certified together (they share the cells; a killed command resumes "
-                 "from the last whole block). 0: automatic, at most 1000, the images spread "
-                 "over the workers; give it for the same bytes on any machine")
+                 "from the last whole block). 0: automatic, at most 1000, as many blocks as a "
+                 "multiple of the workers; give it for the same bytes on any machine")
       ->capture_default_str();
 }
 

@@ -119,6 +119,13 @@ double quantile_of(const torch::Tensor& t, double q) {
 
 }  // namespace
 
+int64_t CertifyConfig::automatic_block(int64_t images, int64_t workers) {
+  const auto ceil_div = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  workers = std::max<int64_t>(workers, 1);
+  const int64_t blocks = ceil_div(ceil_div(images, kDefaultBlock), workers) * workers;
+  return std::max<int64_t>(ceil_div(images, std::max<int64_t>(blocks, 1)), 1);
+}
+
 void CertifyConfig::check() const {
   const auto& o = options;
   require(o.radius > 0, fmt::format("--radius must be positive, got {}", o.radius));
@@ -176,10 +183,8 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
   const auto& world = cluster::World::get();
   const int64_t workers =
       world.sharing() ? world.size() : std::max<int64_t>(util::blas_threads(), 1);
-  const int64_t block = config.block > 0
-                            ? config.block
-                            : std::min(CertifyConfig::kDefaultBlock,
-                                       std::max<int64_t>((n + workers - 1) / workers, 1));
+  const int64_t block =
+      config.block > 0 ? config.block : CertifyConfig::automatic_block(n, workers);
   for (int64_t b = 0; b < n; b += block) bounds.push_back(b);
   bounds.push_back(n);
   nlohmann::json identity;

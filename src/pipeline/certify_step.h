@@ -28,10 +28,14 @@ namespace preimage::pipeline {
 struct CertifyConfig {
   certify::CertifyOptions options;
   // Images certified together (one tree of cells; a block's certificate depends on its images
-  // only). 0: automatic, at most kDefaultBlock, the images spread over the workers (the ranks
-  // under MPI), so the split, and so the bytes, follow the machine: give it to fix them.
+  // only). 0: automatic, at most kDefaultBlock, as many blocks as a multiple of the workers (the
+  // ranks under MPI), so the split, and so the bytes, follow the machine: give it to fix them.
   int64_t block = 0;
   static constexpr int64_t kDefaultBlock = 1000;
+  // The automatic block for `images` on `workers`: at most kDefaultBlock images, as many blocks
+  // as a multiple of the workers (5000 images on 2: 6 blocks of 834, rather than 5 of 1000 whose
+  // last would leave a worker idle for a whole block's time).
+  static int64_t automatic_block(int64_t images, int64_t workers);
   void check() const;    // UserError on values out of range
   nlohmann::json to_json() const;
 };
