@@ -112,6 +112,12 @@ void improve_incumbents(Certificate& out, const torch::Tensor& value,
   out.improved.logical_or_(better);
 }
 
+// Bytes of one restricted network of `slots` slots (local_network.h: its maps, errors and sums).
+int64_t network_bytes(const DenseNetwork& network, int64_t slots) {
+  const int64_t J = 1 + network.latent_dim() + slots;
+  return std::max<int64_t>((network.pixels() + slots) * (J + 2) * 8, 1);
+}
+
 // The restricted networks of the next level: the networks `kept_of` (one per parent that lies
 // inside one, rows of `local`), then one new network per parent in `fresh_cells` (their
 // centres and half-widths, their hidden bounds `fresh_bounds`). Returns them and, per child
@@ -154,7 +160,7 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
           "a box of a higher dimension has too many cells to cover");
   require(options.radius > 0 && options.tolerance > 0 && options.initial_cells >= 1 &&
               options.symbols >= 0 && options.max_depth >= 0 && options.max_cells >= 1 &&
-              options.local_neurons >= 0,
+              options.local_neurons >= 0 && options.local_memory >= 0,
           "certificate options: radius, tolerance and cells must be positive");
   const auto z = targets.to(f64);
   torch::Tensor m;
@@ -323,15 +329,22 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
       auto by_size = std::get<1>(unstable.sort(/*stable=*/c10::optional<bool>(true), 0));
       fresh = fresh.index_select(0, by_size);
     }
-    auto order_parents = torch::cat({is_linear.nonzero().view({-1}), inside, fresh,
+    // The networks kept; new ones only as many as `local_memory` holds with them (the others'
+    // children go through the whole network).
+    auto kept_of = local_which.defined()
+                       ? local_which.index_select(0, parents.index_select(0, inside) - affine_count)
+                       : torch::empty({0}, index);
+    const int64_t kept_networks =
+        kept_of.size(0) > 0 ? std::get<0>(at::_unique(kept_of)).size(0) : 0;
+    const int64_t room = std::max<int64_t>(
+        options.local_memory / network_bytes(network, options.local_neurons) - kept_networks, 0);
+    auto dropped = fresh.slice(0, std::min(room, fresh.size(0)));
+    fresh = fresh.slice(0, 0, std::min(room, fresh.size(0)));
+    auto order_parents = torch::cat({is_linear.nonzero().view({-1}), inside, fresh, dropped,
                                      is_other.nonzero().view({-1})});
     const int64_t Cp = parents.size(0), linear_parents = is_linear.sum().item<int64_t>();
     {
       // The networks the next level's local cells lie in: the kept ones, then the new ones.
-      auto kept_of =
-          local_which.defined()
-              ? local_which.index_select(0, parents.index_select(0, inside) - affine_count)
-              : torch::empty({0}, index);
       CellBounds fresh_bounds;
       if (fresh.size(0) > 0) {
         auto rows = new_row.index_select(0, fresh);

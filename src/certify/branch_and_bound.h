@@ -36,6 +36,9 @@ struct CertifyOptions {
   int64_t cell_chunk = 128;     // cells bounded together
   int64_t local_neurons = 64;   // a cell leaving at most this many ReLUs unstable bounds its
                                 //   descendants through the restricted network; 0: never
+  int64_t local_memory = int64_t{1} << 30;  // bytes the restricted networks may hold at once
+                                //   (new ones are made only within it; 1 GiB: about 2300
+                                //   networks of 64 neurons on MNIST's 784 pixels)
   // Test hook: added to every lower bound (times 1 + |bound|), which makes them wrong; the
   // tests show that their checks catch it. Always 0 outside the tests.
   double unsound_slack_for_tests = 0;
