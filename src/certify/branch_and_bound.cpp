@@ -308,7 +308,8 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
     auto row = row_of.index_select(0, parents);
     auto is_linear = row.ge(0);
     // Parents inside a restricted network keep it; network-bounded parents with few unstable
-    // ReLUs make theirs. The order: linear parents, then those, then the others.
+    // ReLUs make theirs, as many as the memory holds. The order: linear parents, those inside,
+    // those making one, those that could but did not fit, then the others.
     auto is_inside = parents.ge(affine_count)
                          .logical_and(parents.lt(local_end))
                          .logical_and(is_linear.logical_not());
