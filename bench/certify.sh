@@ -46,8 +46,8 @@ b = j["below_method"]
 print(f"| {j['images']} | {j['certified']} ({100 * j['share_certified']:.2f}%) "
       f"| {q['50%']:.3g} / {q['90%']:.3g} / {q['99%']:.3g} / {q['max']:.3g} "
       f"| {j['cells_per_image']['mean']:.0f} / {j['cells_per_image']['max']} "
-      f"| {j['distinct_cells_this_call']:,} / {j['network_cells_this_call']:,} / "
-      f"{j['local_cells_this_call']:,} | {float(sys.argv[2]):.1f} s | {b['count']} | {j['at_edge']} |")
+      f"| {j['distinct_cells']:,} / {j['network_cells']:,} / "
+      f"{j['local_cells']:,} | {float(sys.argv[2]):.1f} s | {b['count']} | {j['at_edge']} |")
 for im in b["images"]:
     print(f"  image {im['position']}: grid + Gauss-Newton {im['method_loss']:.6f}, "
           f"certified optimum {im['optimum']:.6f} ({100 * im['relative']:.3f}% lower)")

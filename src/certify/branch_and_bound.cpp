@@ -144,10 +144,24 @@ torch::Tensor Certificate::gap() const {
   return (incumbent - lower_bound).clamp_min(0) / incumbent.abs().clamp_min(1);
 }
 
+int64_t first_level_cells(int64_t latent_dim, const CertifyOptions& options) {
+  return static_cast<int64_t>(std::llround(
+      std::pow(static_cast<double>(options.initial_cells), static_cast<double>(latent_dim))));
+}
+
 Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double prior_weight,
                     const torch::Tensor& targets, const torch::Tensor& mask,
                     const torch::Tensor& points, const CertifyOptions& options,
                     const LevelCallback& on_level) {
+  return certify_part(network, kind, prior_weight, targets, mask, points, options,
+                      {0, first_level_cells(points.size(1), options)}, on_level);
+}
+
+Certificate certify_part(const DenseNetwork& network, solvers::LossKind kind,
+                         double prior_weight, const torch::Tensor& targets,
+                         const torch::Tensor& mask, const torch::Tensor& points,
+                         const CertifyOptions& options, std::pair<int64_t, int64_t> part,
+                         const LevelCallback& on_level) {
   torch::NoGradGuard no_grad;
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(torch::kCPU);
   const auto index = f64.dtype(torch::kInt64);
@@ -175,8 +189,14 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
   out.cells = torch::zeros({B}, index);
   auto leaf = torch::full({B}, kInfinity, f64);  // least bound of the cells closed so far
 
-  // Level 0: every cell open for every image (pairs made per chunk, below).
-  auto centers = first_level(L, options.initial_cells, options.radius, f64);
+  // Level 0: every cell of the part open for every image (pairs made per chunk, below).
+  const int64_t first_cells = first_level_cells(L, options);
+  require(0 <= part.first && part.first < part.second && part.second <= first_cells,
+          fmt::format("a part of the box is a range of its first level's {} cells, got [{}, {})",
+                      first_cells, part.first, part.second));
+  auto centers = first_level(L, options.initial_cells, options.radius, f64)
+                     .slice(0, part.first, part.second)
+                     .contiguous();
   auto half = torch::full_like(centers, options.radius / static_cast<double>(options.initial_cells));
   torch::Tensor pair_cell, pair_image;  // (Q) sorted by cell; undefined at level 0: all pairs
   const auto signs = child_signs(L, f64);
@@ -397,6 +417,35 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
   }
   out.lower_bound = leaf;
   out.certified = leaf >= out.incumbent - out.incumbent.abs().clamp_min(1) * options.tolerance;
+  out.at_edge = out.point.abs().amax(1) >= options.radius * (1 - kEdgeShare);
+  return out;
+}
+
+Certificate join_parts(const std::vector<Certificate>& parts, const CertifyOptions& options) {
+  require(!parts.empty(), "no part of the box to join");
+  Certificate out = parts.front();
+  out.incumbent = out.incumbent.clone();
+  out.point = out.point.clone();
+  out.lower_bound = out.lower_bound.clone();
+  out.cells = out.cells.clone();
+  out.improved = out.improved.clone();
+  for (size_t k = 1; k < parts.size(); ++k) {
+    const auto& p = parts[k];
+    require(p.incumbent.sizes() == out.incumbent.sizes() && p.point.sizes() == out.point.sizes(),
+            "the parts of a certificate are of other images");
+    auto lower = p.incumbent < out.incumbent;  // a tie keeps the earlier part's point
+    out.point = torch::where(lower.unsqueeze(1), p.point, out.point);
+    out.incumbent = torch::where(lower, p.incumbent, out.incumbent);
+    out.lower_bound = torch::minimum(out.lower_bound, p.lower_bound);
+    out.cells += p.cells;
+    out.improved.logical_or_(p.improved);
+    out.levels = std::max(out.levels, p.levels);
+    out.distinct_cells += p.distinct_cells;
+    out.network_cells += p.network_cells;
+    out.local_cells += p.local_cells;
+  }
+  out.certified = out.lower_bound >=
+                  out.incumbent - out.incumbent.abs().clamp_min(1) * options.tolerance;
   out.at_edge = out.point.abs().amax(1) >= options.radius * (1 - kEdgeShare);
   return out;
 }

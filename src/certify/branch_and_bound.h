@@ -18,6 +18,8 @@
 // (relative for the losses of real images, absolute near 0, where a relative gap means nothing:
 // a decoder's own output has loss 0).
 #include <functional>
+#include <utility>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -32,7 +34,8 @@ struct CertifyOptions {
   int64_t initial_cells = 64;   // cells per axis of the first level (half-width radius / 64)
   int64_t symbols = 16;         // error generators per cell (cell_bounds.h)
   int64_t max_depth = 24;       // levels of splitting below the first, at most
-  int64_t max_cells = 100000;   // (image, cell) bounds per image before it is given up
+  int64_t max_cells = 100000;   // (image, cell) bounds per image before it is given up (in
+                                //   each part of the box: certify_part)
   int64_t cell_chunk = 128;     // cells bounded together
   int64_t local_neurons = 64;   // a cell leaving at most this many ReLUs unstable bounds its
                                 //   descendants through the restricted network; 0: never
@@ -71,5 +74,22 @@ Certificate certify(const DenseNetwork& network, solvers::LossKind kind, double 
                     const torch::Tensor& targets, const torch::Tensor& mask,
                     const torch::Tensor& points, const CertifyOptions& options,
                     const LevelCallback& on_level = {});
+
+// The box in parts: certify() over the first level's cells [part.first, part.second) only (in
+// the Z-order it explores them: a range is a compact patch of the box), for every image. Its
+// lower bound holds over that patch; its incumbent is the least of the caller's and the patch's
+// centres. Parts share no cell, so certifying the parts apart costs what the whole does (less
+// the incumbents one part would have passed to another) in the memory of one part at a time.
+Certificate certify_part(const DenseNetwork& network, solvers::LossKind kind,
+                         double prior_weight, const torch::Tensor& targets,
+                         const torch::Tensor& mask, const torch::Tensor& points,
+                         const CertifyOptions& options, std::pair<int64_t, int64_t> part,
+                         const LevelCallback& on_level = {});
+// The first level's cells: initial_cells^L.
+int64_t first_level_cells(int64_t latent_dim, const CertifyOptions& options);
+// The certificate of the parts that cover the box, joined: per image the least incumbent (the
+// first part's at a tie), the least lower bound, the cells summed; certified and at_edge stated
+// for the whole box.
+Certificate join_parts(const std::vector<Certificate>& parts, const CertifyOptions& options);
 
 }  // namespace preimage::certify

@@ -35,10 +35,10 @@ void add_certify_options(CLI::App& cmd, pipeline::CertifyConfig& cfg) {
       ->capture_default_str();
   cmd.add_option("--max-depth", o.max_depth, "Levels of splitting below the first, at most")
       ->capture_default_str();
-  cmd.add_option("--block", cfg.block,
-                 "Images certified together (they share the cells; a killed command resumes "
-                 "from the last whole block). 0: automatic, at most 1000, as many blocks as a "
-                 "multiple of the workers; give it for the same bytes on any machine")
+  cmd.add_option("--parts", cfg.parts,
+                 "Parts of the box certified apart, each for every image (a killed command "
+                 "resumes from the last whole part). 0: automatic, 8 per worker; give it for the "
+                 "same bytes on any machine")
       ->capture_default_str();
 }
 

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <spdlog/cfg/env.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
       "Only warnings and results: no progress bars or log lines");
   (void)quiet;
   spdlog::set_pattern("[%H:%M:%S] %v");
+  spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug: the steps' detail (certify: per level)
 
   cli::add_run_command(app);
   cli::add_analyze_command(app);

@@ -35,61 +35,58 @@ fs::path summary_path(const run::RunFolder& run, const std::string& method) {
   return run.path() / "losses" / (method + "_certificate.json");
 }
 
-// A block's certificate, stored for a resume as a Solution (run/partial_inversion.h): latents =
-// the optimum's point, initial_loss = the method's loss, final_loss = the optimum, iterations =
-// cells, stop_reason = certified, left_box = at the edge; lower_bound and improved as
-// diagnostics.
-solvers::Solution as_solution(const certify::Certificate& c, const torch::Tensor& method_loss) {
-  solvers::Solution s;
-  s.latents = c.point;
-  s.initial_loss = method_loss;
-  s.final_loss = c.incumbent;
-  s.iterations = c.cells;
-  s.stop_reason = c.certified.to(torch::kInt64);
-  s.left_box = c.at_edge;
-  s.diagnostics["lower_bound"] = c.lower_bound;
-  s.diagnostics["improved"] = c.improved;
-  return s;
+// A part's certificate as named arrays: for the records of a resume and the messages of the
+// ranks. Its counts ride along as one tensor (levels, distinct, network, local cells).
+solvers::NamedTensors arrays_of(const certify::Certificate& c) {
+  return {{"incumbent", c.incumbent},
+          {"point", c.point},
+          {"lower_bound", c.lower_bound},
+          {"cells", c.cells},
+          {"improved", c.improved},
+          {"counts", torch::tensor({c.levels, c.distinct_cells, c.network_cells, c.local_cells},
+                                   torch::kInt64)}};
 }
 
-// Cells bounded, over the blocks of one call (rank 0's thread and its main thread add to them).
-struct BlockCounts {
-  std::atomic<int64_t> distinct{0}, network{0}, local{0};
-};
-constexpr const char* kDistinct = "_distinct_cells";  // a worker's counts, in its message
-constexpr const char* kNetwork = "_network_cells";
-constexpr const char* kLocal = "_local_cells";
+// The certificate of named arrays (arrays_of) for `images` images of latent dimension `L`;
+// UserError naming `what` when they are not one.
+certify::Certificate certificate_of(const solvers::NamedTensors& a, int64_t images, int64_t L,
+                                    const std::string& what) {
+  certify::Certificate c;
+  const auto at = [&](const char* key, torch::ScalarType type, std::vector<int64_t> shape) {
+    const auto& t = solvers::tensor_at(a, key, what.c_str());
+    require(t.scalar_type() == type && t.sizes().vec() == shape,
+            fmt::format("{}: {} is not {} of {}", what, key, fmt::join(shape, "x"),
+                        c10::toString(type)));
+    return t;
+  };
+  c.incumbent = at("incumbent", torch::kFloat64, {images});
+  c.point = at("point", torch::kFloat64, {images, L});
+  c.lower_bound = at("lower_bound", torch::kFloat64, {images});
+  c.cells = at("cells", torch::kInt64, {images});
+  c.improved = at("improved", torch::kBool, {images});
+  const auto counts = at("counts", torch::kInt64, {4});
+  c.levels = counts[0].item<int64_t>();
+  c.distinct_cells = counts[1].item<int64_t>();
+  c.network_cells = counts[2].item<int64_t>();
+  c.local_cells = counts[3].item<int64_t>();
+  return c;
+}
 
-// One block's certificate as a Solution (as_solution), its counts added to `counts`.
-solvers::Solution certify_block(const certify::DenseNetwork& network, solvers::LossKind kind,
-                                double prior, const certify::CertifyOptions& options,
-                                const torch::Tensor& targets, const torch::Tensor& points,
-                                const torch::Tensor& method_loss, BlockCounts& counts) {
+// One part of the box certified for every image.
+certify::Certificate certify_one_part(const certify::DenseNetwork& network,
+                                      solvers::LossKind kind, double prior,
+                                      const certify::CertifyOptions& options,
+                                      const torch::Tensor& targets, const torch::Tensor& points,
+                                      std::pair<int64_t, int64_t> part) {
   const auto start = std::chrono::steady_clock::now();
-  const auto cert = certify::certify(
-      network, kind, prior, targets, {}, points, options,
+  return certify::certify_part(
+      network, kind, prior, targets, {}, points, options, part,
       [&](int64_t level, int64_t cells, int64_t open) {
-        spdlog::debug("level {}: {} cells so far, {} images open, {:.1f} s", level, cells, open,
+        spdlog::debug("cells [{}, {}) level {}: {} cells so far, {} images open, {:.1f} s",
+                      part.first, part.second, level, cells, open,
                       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
                           .count());
       });
-  counts.distinct += cert.distinct_cells;
-  counts.network += cert.network_cells;
-  counts.local += cert.local_cells;
-  return as_solution(cert, method_loss);
-}
-
-// A worker's block: its counts moved from the message's diagnostics into `counts`.
-solvers::Solution take_counts(solvers::Solution s, BlockCounts& counts) {
-  for (auto [key, into] :
-       {std::pair{kDistinct, &counts.distinct}, std::pair{kNetwork, &counts.network},
-        std::pair{kLocal, &counts.local}}) {
-    const auto it = s.diagnostics.find(key);
-    require(it != s.diagnostics.end(), "a rank's certificate lacks its counts of cells");
-    *into += it->second.item<int64_t>();
-    s.diagnostics.erase(it);
-  }
-  return s;
 }
 
 nlohmann::json options_json(const certify::CertifyOptions& o) {
@@ -119,11 +116,9 @@ double quantile_of(const torch::Tensor& t, double q) {
 
 }  // namespace
 
-int64_t CertifyConfig::automatic_block(int64_t images, int64_t workers) {
-  const auto ceil_div = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
-  workers = std::max<int64_t>(workers, 1);
-  const int64_t blocks = ceil_div(ceil_div(images, kDefaultBlock), workers) * workers;
-  return std::max<int64_t>(ceil_div(images, std::max<int64_t>(blocks, 1)), 1);
+int64_t CertifyConfig::automatic_parts(int64_t first_cells, int64_t workers) {
+  return std::clamp<int64_t>(kPartsPerWorker * std::max<int64_t>(workers, 1), 1,
+                             std::max<int64_t>(first_cells, 1));
 }
 
 void CertifyConfig::check() const {
@@ -140,7 +135,7 @@ void CertifyConfig::check() const {
   require(o.max_cells >= 1, fmt::format("--max-cells must be positive, got {}", o.max_cells));
   require(o.max_depth >= 0 && o.max_depth <= 40,
           fmt::format("--max-depth must be 0..40, got {}", o.max_depth));
-  require(block >= 0, fmt::format("--block must be 0 (automatic) or positive, got {}", block));
+  require(parts >= 0, fmt::format("--parts must be 0 (automatic) or positive, got {}", parts));
 }
 
 nlohmann::json CertifyConfig::to_json() const {
@@ -152,7 +147,7 @@ nlohmann::json CertifyConfig::to_json() const {
   j["local_neurons"] = options.local_neurons;
   j["max_cells"] = options.max_cells;
   j["max_depth"] = options.max_depth;
-  j["block"] = block;
+  j["parts"] = parts;
   return j;
 }
 
@@ -178,17 +173,19 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
   const auto method_loss =
       certify::loss_at(kind, prior, network.forward(points), targets, {}, points);
 
-  std::vector<int64_t> bounds;
-  // The workers solving blocks at once: this process's, or the ranks of an MPI job.
+  // The box's first level of cells in parts (ranges of its Z-order), each certified for every
+  // image by one worker: this process's threads, or the ranks of an MPI job.
   const auto& world = cluster::World::get();
   const int64_t workers =
       world.sharing() ? world.size() : std::max<int64_t>(util::blas_threads(), 1);
-  const int64_t block =
-      config.block > 0 ? config.block : CertifyConfig::automatic_block(n, workers);
-  for (int64_t b = 0; b < n; b += block) bounds.push_back(b);
-  bounds.push_back(n);
+  const int64_t first_cells = certify::first_level_cells(L, config.options);
+  const int64_t part_count = std::min(
+      config.parts > 0 ? config.parts : CertifyConfig::automatic_parts(first_cells, workers),
+      first_cells);
+  std::vector<int64_t> bounds;
+  for (int64_t k = 0; k <= part_count; ++k) bounds.push_back(k * first_cells / part_count);
   nlohmann::json identity;
-  identity["format"] = 1;
+  identity["format"] = 2;  // 1: blocks of images; 2: parts of the box
   identity["versions"] = run::version_info();
   identity["method"] = method;
   identity["loss"] = record.loss();
@@ -197,39 +194,46 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
   identity["model"] = model_identity(model);
   identity["targets"] = run::tensor_digest(targets);
   identity["points"] = run::tensor_digest(points);
+  // The records' "images" are the parts' ranges of the first level's cells.
   const run::PartialInversion partial(run.path(), "certify_" + method, identity, bounds);
-  auto solved = partial.solved(torch::kCPU);
-  if (!solved.empty())
-    spdlog::info("resuming: {} of the {} blocks were certified before (from {})", solved.size(),
-                 partial.bounds().size() - 1, partial.folder().string());
-  spdlog::info("certifying {}'s {} images ({} loss{}) over [-{}, {}]^{} to {:g} relative, in "
-               "blocks of {}",
+  const auto& split = partial.bounds();
+  const int64_t parts_total = static_cast<int64_t>(split.size()) - 1;
+  std::vector<certify::Certificate> parts(static_cast<size_t>(parts_total));
+  std::vector<int64_t> todo;
+  const auto recorded = partial.solved_arrays();
+  for (int64_t k = 0; k < parts_total; ++k) {
+    const auto it = recorded.find(k);
+    bool have = false;
+    if (it != recorded.end()) {
+      try {
+        parts[static_cast<size_t>(k)] =
+            certificate_of(it->second, n, L, partial.folder().string());
+        have = true;
+      } catch (const UserError& e) {  // a record of another shape: certified again
+        spdlog::debug("{}", e.what());
+      }
+    }
+    if (!have) todo.push_back(k);
+  }
+  const int64_t resumed = parts_total - static_cast<int64_t>(todo.size());
+  if (resumed > 0)
+    spdlog::info("resuming: {} of the {} parts of the box were certified before (from {})",
+                 resumed, parts_total, partial.folder().string());
+  spdlog::info("certifying {}'s {} images ({} loss{}) over [-{}, {}]^{} to {:g} relative, the "
+               "box's {} first cells in {} parts",
                method, n, record.loss(), prior > 0 ? fmt::format(", prior {}", prior) : "",
                config.options.radius, config.options.radius, L, config.options.tolerance,
-               block);
+               first_cells, parts_total);
 
   const auto t0 = std::chrono::steady_clock::now();
-  util::Progress progress("certify", n, "img");
-  const auto& split = partial.bounds();
-  std::vector<solvers::Solution> parts(split.size() - 1);
-  std::vector<int64_t> todo;
-  for (size_t k = 0; k + 1 < split.size(); ++k) {
-    if (auto it = solved.find(static_cast<int64_t>(k)); it != solved.end()) {
-      parts[k] = std::move(it->second);
-      progress.advance(split[k + 1] - split[k]);
-    } else {
-      todo.push_back(static_cast<int64_t>(k));
-    }
-  }
-  BlockCounts counts;
-  const auto solve = [&](int64_t k) {
-    const int64_t b0 = split[k], b1 = split[k + 1];
-    parts[k] = certify_block(network, kind, prior, config.options, targets.slice(0, b0, b1),
-                             points.slice(0, b0, b1), method_loss.slice(0, b0, b1), counts);
+  util::Progress progress("certify", parts_total, "part");
+  progress.advance(resumed);
+  const auto range = [&](int64_t k) {
+    return std::pair{split[static_cast<size_t>(k)], split[static_cast<size_t>(k) + 1]};
   };
   const auto keep = [&](int64_t k) {
-    partial.record(k, parts[k]);
-    progress.advance(split[k + 1] - split[k]);
+    partial.record_arrays(k, arrays_of(parts[static_cast<size_t>(k)]));
+    progress.advance();
   };
   cluster::FarmWork work;
   if (world.sharing())
@@ -241,33 +245,34 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
                    .dump();
   work.chunks = todo;
   work.pack = [&](int64_t k) {
-    solvers::ChunkMessage m;
-    m.targets = targets.slice(0, split[k], split[k + 1]);
-    m.start = points.slice(0, split[k], split[k + 1]);
-    return solvers::pack_chunk(m);
+    const auto [c0, c1] = range(k);
+    return solvers::pack_tensors({{"targets", ds.images},
+                                  {"points", points},
+                                  {"part", torch::tensor({c0, c1}, torch::kInt64)}});
   };
-  work.solve_here = solve;
+  work.solve_here = [&](int64_t k) {
+    parts[static_cast<size_t>(k)] =
+        certify_one_part(network, kind, prior, config.options, targets, points, range(k));
+  };
   work.solved_here = keep;
   work.solved_remotely = [&](int64_t k, const std::string& bytes) {
-    parts[k] = take_counts(solvers::unpack_solution(bytes, torch::kCPU), counts);
-    parts[k].initial_loss = method_loss.slice(0, split[k], split[k + 1]);
+    parts[static_cast<size_t>(k)] = certificate_of(
+        solvers::unpack_tensors(bytes, "a part's certificate"), n, L, "a rank's certificate");
     keep(k);
   };
   if (!todo.empty()) {
     const auto farm = cluster::share(work, workers);
     if (world.sharing())
-      spdlog::info("{} blocks certified on rank 0 and {} on the other {} ranks", farm.chunks_here,
+      spdlog::info("{} parts certified on rank 0 and {} on the other {} ranks", farm.chunks_here,
                    farm.chunks_remote, world.size() - 1);
   }
-  const int64_t distinct = counts.distinct, network_cells = counts.network,
-                local_cells = counts.local;
   progress.finish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const auto all = solvers::Solution::concat(parts);
-  const auto lower = all.diagnostics.at("lower_bound"), optimum = all.final_loss;
-  const auto certified = all.stop_reason.to(torch::kBool);
-  const auto gap = (optimum - lower).clamp_min(0) / optimum.abs().clamp_min(1);
+  const auto all = certify::join_parts(parts, config.options);
+  const auto lower = all.lower_bound, optimum = all.incumbent;
+  const auto certified = all.certified;
+  const auto gap = all.gap();
   const auto below = (method_loss - optimum) / method_loss.abs().clamp_min(1);
 
   nlohmann::json j;
@@ -275,7 +280,7 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
   j["loss"] = record.loss();
   j["prior_weight"] = prior;
   j["config"] = config.to_json();
-  j["config"]["block"] = partial.bounds().size() > 2 ? partial.bounds()[1] : n;  // as solved
+  j["config"]["parts"] = parts_total;  // as solved
   j["images"] = n;
   j["certified"] = certified.sum().item<int64_t>();
   j["share_certified"] = certified.to(torch::kFloat64).mean().item<double>();
@@ -283,15 +288,16 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
   j["gap_quantiles"]["90%"] = quantile_of(gap, 0.9);
   j["gap_quantiles"]["99%"] = quantile_of(gap, 0.99);
   j["gap_quantiles"]["max"] = gap.max().item<double>();
-  j["cells_per_image"]["mean"] = all.iterations.to(torch::kFloat64).mean().item<double>();
-  j["cells_per_image"]["max"] = all.iterations.max().item<int64_t>();
-  j["distinct_cells_this_call"] = distinct;
-  j["network_cells_this_call"] = network_cells;
-  j["local_cells_this_call"] = local_cells;
-  j["improved"] = all.diagnostics.at("improved").sum().item<int64_t>();
-  j["at_edge"] = all.left_box.sum().item<int64_t>();
+  j["cells_per_image"]["mean"] = all.cells.to(torch::kFloat64).mean().item<double>();
+  j["cells_per_image"]["max"] = all.cells.max().item<int64_t>();
+  j["distinct_cells"] = all.distinct_cells;
+  j["network_cells"] = all.network_cells;
+  j["local_cells"] = all.local_cells;
+  j["levels"] = all.levels;
+  j["improved"] = all.improved.sum().item<int64_t>();
+  j["at_edge"] = all.at_edge.sum().item<int64_t>();
   j["seconds"] = seconds;
-  j["resumed_blocks"] = solved.size();
+  j["resumed_parts"] = resumed;
   auto notable = (below > kNotableImprovement).nonzero().view({-1});
   const auto sorted = below.index_select(0, notable).sort(0, /*descending=*/true);
   const auto order = std::get<1>(sorted);
@@ -319,12 +325,12 @@ nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
     };
     save("lower_bound", lower);
     save("optimum", optimum);
-    save("optimum_latents", all.latents);
+    save("optimum_latents", all.point);
     save("gap", gap);
     save("certified", certified);
-    save("improved", all.diagnostics.at("improved"));
-    save("at_edge", all.left_box);
-    save("cells", all.iterations);
+    save("improved", all.improved);
+    save("at_edge", all.at_edge);
+    save("cells", all.cells);
     util::write_file_atomic(summary_path(run, method), j.dump(2) + "\n");
     files.push_back("losses/" + summary_path(run, method).filename().string());
     run.set_certificate(method, files, j);
@@ -356,7 +362,7 @@ void print_certificate(const nlohmann::json& j) {
       "  cells per image: mean %.0f, max %lld; %lld images improved on the method, %lld "
       "below it by more than 0.1%%; %lld optima on the box's border\n"
       "  cells bounded: %lld, of them %lld through the whole network and %lld through "
-      "restricted ones\n"
+      "restricted ones; %lld levels\n"
       "  %.1f s\n",
       j["method"].get<std::string>().c_str(), j["loss"].get<std::string>().c_str(),
       static_cast<long long>(j["certified"].get<int64_t>()),
@@ -368,9 +374,10 @@ void print_certificate(const nlohmann::json& j) {
       static_cast<long long>(j["improved"].get<int64_t>()),
       static_cast<long long>(j["below_method"]["count"].get<int64_t>()),
       static_cast<long long>(j["at_edge"].get<int64_t>()),
-      static_cast<long long>(j.value("distinct_cells_this_call", int64_t{0})),
-      static_cast<long long>(j.value("network_cells_this_call", int64_t{0})),
-      static_cast<long long>(j.value("local_cells_this_call", int64_t{0})),
+      static_cast<long long>(j.value("distinct_cells", int64_t{0})),
+      static_cast<long long>(j.value("network_cells", int64_t{0})),
+      static_cast<long long>(j.value("local_cells", int64_t{0})),
+      static_cast<long long>(j.value("levels", int64_t{0})),
       j["seconds"].get<double>());
   for (const auto& im : j["below_method"]["images"])
     std::printf("  image %lld: method %.6g, certified optimum %.6g (%.3g%% lower)\n",
@@ -450,21 +457,20 @@ cluster::ChunkSolver open_certificate_job(const nlohmann::json& job) {
   const double prior = job.at("prior_weight");
   const auto options = options_of(job.at("options"));
   return [network, kind, prior, options](const std::string& bytes) {
-    const auto chunk = solvers::unpack_chunk(bytes);
+    const auto message = solvers::unpack_tensors(bytes, "a part of the box to certify");
     const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
-    const auto targets = chunk.targets.to(f64), points = chunk.start.to(f64);
+    const auto targets = solvers::tensor_at(message, "targets", "a part to certify").to(f64);
+    const auto points = solvers::tensor_at(message, "points", "a part to certify").to(f64);
+    const auto part = solvers::tensor_at(message, "part", "a part to certify");
     require(targets.dim() == 2 && targets.size(1) == network->pixels() && points.dim() == 2 &&
-                points.size(0) == targets.size(0) && points.size(1) == network->latent_dim(),
-            "a block's images or points do not fit this rank's model");
-    BlockCounts counts;
+                points.size(0) == targets.size(0) && points.size(1) == network->latent_dim() &&
+                part.numel() == 2,
+            "a part's images or points do not fit this rank's model");
     util::ScopedBlasThreads single_threaded_blas(1);
-    // The method's loss is rank 0's to fill in.
-    auto s = certify_block(*network, kind, prior, options, targets, points,
-                           torch::zeros({targets.size(0)}, f64), counts);
-    s.diagnostics[kDistinct] = torch::tensor({counts.distinct.load()});
-    s.diagnostics[kNetwork] = torch::tensor({counts.network.load()});
-    s.diagnostics[kLocal] = torch::tensor({counts.local.load()});
-    return solvers::pack_solution(s);
+    const auto p = part.to(torch::kInt64);
+    return solvers::pack_tensors(arrays_of(certify_one_part(
+        *network, kind, prior, options, targets, points,
+        {p[0].item<int64_t>(), p[1].item<int64_t>()})));
   };
 }
 

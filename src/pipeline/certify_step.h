@@ -1,11 +1,10 @@
 #pragma once
 // `preimage certify RUN --method M` (and `invert --certify`): a proof per image that the method's
 // solution is the global optimum over the latent box, or how far from it it may be
-// (certify/branch_and_bound.h). The images are certified in blocks (one shared tree of cells per
-// block), solved by as many workers as the BLAS has threads, each block with a single-threaded
-// BLAS (under MPI, by the ranks); each finished block is recorded under partial/certify_<M>/, so
-// a killed command resumes
-// with the same result. Written with the run's step commit:
+// (certify/branch_and_bound.h). The box is certified in parts (ranges of its first level's cells,
+// each for every image: no cell is bounded twice), solved by as many workers as the BLAS has
+// threads, each part with a single-threaded BLAS (under MPI, by the ranks); each finished part is
+// recorded under partial/certify_<M>/, so a killed command resumes with the same result. Written with the run's step commit:
 //   losses/<M>_lower_bound.npy     (N) float64 no point of the box has a lower loss
 //   losses/<M>_optimum.npy         (N) float64 the lowest loss known (the method's, or better)
 //   losses/<M>_optimum_latents.npy (N, L) float64 where
@@ -27,15 +26,15 @@ namespace preimage::pipeline {
 
 struct CertifyConfig {
   certify::CertifyOptions options;
-  // Images certified together (one tree of cells; a block's certificate depends on its images
-  // only). 0: automatic, at most kDefaultBlock, as many blocks as a multiple of the workers (the
-  // ranks under MPI), so the split, and so the bytes, follow the machine: give it to fix them.
-  int64_t block = 0;
-  static constexpr int64_t kDefaultBlock = 1000;
-  // The automatic block for `images` on `workers`: at most kDefaultBlock images, as many blocks
-  // as a multiple of the workers (5000 images on 2: 6 blocks of 834, rather than 5 of 1000 whose
-  // last would leave a worker idle for a whole block's time).
-  static int64_t automatic_block(int64_t images, int64_t workers);
+  // Parts of the box certified apart (ranges of its first level's cells, each for every image,
+  // by one worker; a killed command resumes from the last whole part). 0: automatic,
+  // kPartsPerWorker per worker (the ranks under MPI), so the split, and so the bytes, follow the
+  // machine: give it to fix them.
+  int64_t parts = 0;
+  static constexpr int64_t kPartsPerWorker = 8;
+  // The automatic parts of `first_cells` cells for `workers`: many per worker, so that the farm
+  // evens out the parts' unequal work (the images' optima crowd the box's centre).
+  static int64_t automatic_parts(int64_t first_cells, int64_t workers);
   void check() const;    // UserError on values out of range
   nlohmann::json to_json() const;
 };
@@ -46,8 +45,8 @@ struct CertifyConfig {
 nlohmann::json certify_run(run::RunFolder& run, const std::string& method,
                            const CertifyConfig& config);
 
-// Under MPI (cluster_jobs.h) the blocks are shared by the ranks: a worker rank's side, the
-// certificate of each block rank 0 sends, for its job `job`.
+// Under MPI (cluster_jobs.h) the parts are shared by the ranks: a worker rank's side, the
+// certificate of each part rank 0 sends, for its job `job`.
 cluster::ChunkSolver open_certificate_job(const nlohmann::json& job);
 
 // Whether `run` holds a certificate of `method`, and its summary.

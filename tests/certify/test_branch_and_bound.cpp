@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "certify/branch_and_bound.h"
+#include "util/error.h"
 #include "certify_support.h"
 #include "tiny_decoder.h"
 
@@ -106,6 +107,43 @@ TEST(BranchAndBound, NeverBoundsAboveTheTrueMinimum) {
     EXPECT_LT(cert.network_cells, cert.distinct_cells);
     EXPECT_GT(cert.local_cells, 0);
   }
+}
+
+TEST(BranchAndBound, TheBoxInPartsJoinsToACertificateOfTheWholeBox) {
+  torch::manual_seed(29);
+  auto net = dense_network(test_support::tiny_dense(2, 16, 29));
+  const int64_t B = 24;
+  auto z = test_support::random_images(B, 16, false);
+  CertifyOptions options;
+  options.radius = 2.0;
+  options.initial_cells = 8;  // 64 first cells
+  auto start = torch::rand({B, 2}, f64()) * 4 - 2;
+  auto whole = certify(net, LossKind::kSquaredError, 0, z, {}, start, options);
+  std::vector<Certificate> parts;
+  for (auto range : {std::pair<int64_t, int64_t>{0, 10}, {10, 37}, {37, 64}})
+    parts.push_back(certify_part(net, LossKind::kSquaredError, 0, z, {}, start, options, range));
+  auto joined = join_parts(parts, options);
+  auto grid = grid_minimum(net, LossKind::kSquaredError, 0, z, {}, 2.0, 801);
+  auto v = check(joined, grid, options.tolerance);
+  EXPECT_EQ(v.bound_above_grid, 0);
+  EXPECT_EQ(v.incumbent_too_high, 0);
+  EXPECT_EQ(joined.certified.sum().item<int64_t>(), B);
+  // The same optima as the whole box's, to the tolerance.
+  EXPECT_TRUE((joined.incumbent - whole.incumbent)
+                  .abs()
+                  .le(whole.incumbent.abs().clamp_min(1) * options.tolerance)
+                  .all()
+                  .item<bool>());
+  // Each part bounds its patch only: alone, some part's bound is above the box's minimum.
+  int64_t above = 0;
+  for (const auto& p : parts) above += check(p, grid, options.tolerance).bound_above_grid;
+  EXPECT_GT(above, 0);
+  // The parts share no cell: the first level is bounded once.
+  int64_t first = 0;
+  for (const auto& p : parts) first += p.distinct_cells;
+  EXPECT_EQ(joined.distinct_cells, first);
+  EXPECT_THROW(certify_part(net, LossKind::kSquaredError, 0, z, {}, start, options, {5, 65}),
+               UserError);
 }
 
 TEST(BranchAndBound, AWrongBoundIsCaught) {

@@ -1,5 +1,5 @@
 // `preimage certify` and `invert --certify` on the shared runs: the files it writes agree with
-// each other and with the method's own losses; a killed certificate resumes from its blocks to
+// each other and with the method's own losses; a killed certificate resumes from its parts to
 // the same bytes; what cannot be certified is refused with the reason; `analyze` uses the
 // certified optimum.
 #include <filesystem>
@@ -36,7 +36,7 @@ nlohmann::json certificate(const fs::path& run, const std::string& method) {
 
 TEST(CliCertify, ProvesTheRunsOptimaAndWritesConsistentFiles) {
   const auto dir = test_support::copy_fixture(test_support::fixture_run(), "cli_certify");
-  const auto r = run_cli("certify " + dir.string() + " --method adafactor --block 120 --quiet");
+  const auto r = run_cli("certify " + dir.string() + " --method adafactor --parts 2 --quiet");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "images certified within")) << r.output;
   const int64_t n = 200;
@@ -87,19 +87,19 @@ TEST(CliCertify, ProvesTheRunsOptimaAndWritesConsistentFiles) {
 TEST(CliCertify, AKilledCertificateResumesToTheSameBytes) {
   const auto whole = test_support::copy_fixture(test_support::fixture_run(), "cli_certify_whole");
   const auto killed = test_support::copy_fixture(test_support::fixture_run(), "cli_certify_killed");
-  const std::string flags = " --method adafactor --block 25 --quiet";
+  const std::string flags = " --method adafactor --parts 8 --quiet";
   ASSERT_EQ(run_cli("certify " + whole.string() + flags).status, 0);
   {
     test_support::ChildProcess child("certify " + killed.string() + flags,
                                      killed.parent_path() / "killed.log");
-    // Killed once two blocks are recorded.
+    // Killed once two parts are recorded.
     const auto records = killed / "partial" / "certify_adafactor";
     test_support::wait_until(child, [&] { return test_support::chunks_recorded(records) >= 2; });
-    ASSERT_TRUE(child.running()) << "finished before two blocks could be seen";
+    ASSERT_TRUE(child.running()) << "finished before two parts could be seen";
     child.kill();
   }
   EXPECT_FALSE(fs::exists(killed / "losses" / "adafactor_certificate.json"));
-  const auto r = run_cli("certify " + killed.string() + " --method adafactor --block 25");
+  const auto r = run_cli("certify " + killed.string() + " --method adafactor --parts 8");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "resuming")) << r.output;
   for (const char* what : kArrays)
@@ -114,7 +114,7 @@ TEST(CliCertify, RefusesWhatItCannotCertifyWithTheReason) {
        {std::pair{"--method lbfgs", "lbfgs"},
         std::pair{"--method adafactor --certify-tol 2", "--certify-tol"},
         std::pair{"--method adafactor --radius 0", "--radius"},
-        std::pair{"--method adafactor --block -1", "--block"},
+        std::pair{"--method adafactor --parts -1", "--parts"},
         std::pair{"--method adafactor --local-neurons -1", "--local-neurons"}}) {
     const auto r = run_cli(std::string("certify ") + run + " " + flags);
     test_support::expect_failure(r, expected);

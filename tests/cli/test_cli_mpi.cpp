@@ -116,7 +116,7 @@ TEST(CliMpi, CertifyOnThreeRanksWritesTheBytesOfOneProcess) {
   SKIP_WITHOUT_MPI();
   const auto one = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_cert_one");
   const auto three = test_support::copy_fixture(test_support::fixture_inverted(), "mpi_cert_three");
-  const std::string flags = " --method gauss-newton --block 30";
+  const std::string flags = " --method gauss-newton --parts 5";
   const auto a = run_cli("certify " + one.string() + flags + " --quiet");
   ASSERT_EQ(a.status, 0) << a.output;
   const auto b = run_cli("certify " + three.string() + flags, kMpirun + "3 ");
