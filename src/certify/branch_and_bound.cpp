@@ -138,6 +138,13 @@ std::pair<LocalNetworks, torch::Tensor> next_networks(
   return {std::move(joined), std::move(which)};
 }
 
+// The claims that follow from the incumbents, points and lower bound: certified within the
+// tolerance, and the optimum at the box's border.
+void state_claims(Certificate& c, const CertifyOptions& options) {
+  c.certified = c.lower_bound >= c.incumbent - c.incumbent.abs().clamp_min(1) * options.tolerance;
+  c.at_edge = c.point.abs().amax(1) >= options.radius * (1 - kEdgeShare);
+}
+
 }  // namespace
 
 torch::Tensor Certificate::gap() const {
@@ -416,8 +423,7 @@ Certificate certify_part(const DenseNetwork& network, solvers::LossKind kind,
                 m.defined() ? m.index_select(0, rows) : m, p));
   }
   out.lower_bound = leaf;
-  out.certified = leaf >= out.incumbent - out.incumbent.abs().clamp_min(1) * options.tolerance;
-  out.at_edge = out.point.abs().amax(1) >= options.radius * (1 - kEdgeShare);
+  state_claims(out, options);
   return out;
 }
 
@@ -444,9 +450,7 @@ Certificate join_parts(const std::vector<Certificate>& parts, const CertifyOptio
     out.network_cells += p.network_cells;
     out.local_cells += p.local_cells;
   }
-  out.certified = out.lower_bound >=
-                  out.incumbent - out.incumbent.abs().clamp_min(1) * options.tolerance;
-  out.at_edge = out.point.abs().amax(1) >= options.radius * (1 - kEdgeShare);
+  state_claims(out, options);
   return out;
 }
 
