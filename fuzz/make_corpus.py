@@ -4,6 +4,8 @@ and a few broken ones per parser. The checkpoint and run-folder seeds come from 
 built `preimage`, given as the first argument. Run once; the seeds are committed.
 
     /usr/bin/python3 fuzz/make_corpus.py build/src/cli/preimage
+
+The model seeds (fuzz_npz, fuzz_h5, fuzz_torchscript) need python3-torch and python3-h5py.
 """
 import gzip
 import json
@@ -121,7 +123,82 @@ def run_seeds(preimage):
         shutil.rmtree(tmp)
 
 
+def model_seeds():
+    """Tiny dense decoders (2 -> 3 -> 4) as the three files `--weights` and `--decoder` take:
+    .npz (PyTorch's and Keras's names), Keras 2's .h5 and Keras 3's .weights.h5 (h5py), and a
+    TorchScript module (torch.jit.script).
+    Needs Debian's python3-torch and python3-h5py."""
+    import h5py
+    import torch
+
+    class Decoder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.decoder = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 4))
+
+        def forward(self, y):
+            return self.decoder(y)
+
+    torch.manual_seed(0)
+    model = Decoder()
+    layers = [model.decoder[0], model.decoder[2]]
+    tmp = tempfile.mkdtemp(prefix="preimage_corpus_")
+    try:
+        def saved(write, name):
+            path = os.path.join(tmp, name)
+            write(path)
+            with open(path, "rb") as f:
+                return f.read()
+
+        state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+        put("fuzz_npz", "pytorch_2_3_4.npz", saved(lambda p: np.savez(p, **state), "a.npz"))
+        put("fuzz_npz", "pytorch_2_3_4_deflated.npz", saved(lambda p: np.savez_compressed(p, **state), "b.npz"))
+        keras = {}
+        for i, layer in enumerate(layers):
+            name = "dense" if i == 0 else "dense_%d" % i
+            keras["decoder/%s/kernel" % name] = layer.weight.detach().numpy().T
+            keras["decoder/%s/bias" % name] = layer.bias.detach().numpy()
+        put("fuzz_npz", "keras_2_3_4.npz", saved(lambda p: np.savez(p, **keras), "c.npz"))
+        put("fuzz_npz", "not_npy_member.npz", saved(lambda p: shutil.make_archive(p[:-4], "zip", root_dir=tmp, base_dir="a.npz") and os.rename(p[:-4] + ".zip", p), "d.npz"))
+
+        def keras2(path):
+            with h5py.File(path, "w") as f:
+                f.attrs["layer_names"] = [b"sequential"]
+                g = f.create_group("sequential")
+                names = []
+                for i, layer in enumerate(layers):
+                    name = "dense" if i == 0 else "dense_%d" % i
+                    for var, value in (("kernel", layer.weight.detach().numpy().T), ("bias", layer.bias.detach().numpy())):
+                        names.append(("%s/%s:0" % (name, var)).encode())
+                        g.create_dataset("%s/%s:0" % (name, var), data=value)
+                g.attrs["weight_names"] = names
+
+        def keras3(path):
+            with h5py.File(path, "w") as f:
+                for i, layer in enumerate(layers):
+                    v = f.create_group("decoder/layers/%s/vars" % ("dense" if i == 0 else "dense_%d" % i))
+                    v.create_dataset("0", data=layer.weight.detach().numpy().T)
+                    v.create_dataset("1", data=layer.bias.detach().numpy())
+
+        def chunked(path):  # chunked and deflated storage, one dataset
+            with h5py.File(path, "w") as f:
+                f.create_dataset("decoder/dense/kernel", data=np.ones((2, 3), np.float32), chunks=(1, 3), compression="gzip")
+                f.create_dataset("decoder/dense/bias", data=np.zeros(3, np.float32))
+
+        put("fuzz_h5", "keras2_2_3_4.h5", saved(keras2, "a.h5"))
+        put("fuzz_h5", "keras3_2_3_4.weights.h5", saved(keras3, "b.h5"))
+        put("fuzz_h5", "chunked_deflated.h5", saved(chunked, "c.h5"))
+        # fuzz_torchscript: the first byte picks the mode (see fuzz/fuzz_torchscript.cpp).
+        script = saved(lambda p: torch.jit.script(model).save(p), "d.pt")
+        put("fuzz_torchscript", "whole_2_3_4", b"\x00" + script)
+        # The other modes' seeds (one member of fuzz_torchscript's own module replaced) come from
+        # that target itself: PREIMAGE_FUZZ_SEEDS=fuzz/corpus/fuzz_torchscript build-harden/fuzz/fuzz_torchscript -runs=0
+    finally:
+        shutil.rmtree(tmp)
+
+
 if __name__ == "__main__":
     data_seeds()
+    model_seeds()
     if len(sys.argv) > 1:
         run_seeds(sys.argv[1])

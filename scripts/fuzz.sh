@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
-# Fuzzes the parsers of untrusted files with libFuzzer: builds the targets of fuzz/ in build-fuzz
-# (clang, AddressSanitizer + UndefinedBehaviorSanitizer) and runs each on its seed corpus.
-#   scripts/fuzz.sh                 every target for 30 s (what CI runs)
+# Fuzzes the loaders of a user's files with libFuzzer: builds the targets of fuzz/ in the
+# hardening build (scripts/harden.sh: clang, AddressSanitizer + UndefinedBehaviorSanitizer, in
+# build-harden) and runs each on its seed corpus.
+#   scripts/fuzz.sh                 every target for 30 s
 #   scripts/fuzz.sh 600             every target for 600 s
 #   scripts/fuzz.sh 600 npy idx     the targets whose names contain npy or idx
 # Any finding (a crash, a leak, undefined behaviour, an exception other than UserError, a single
 # allocation over 2 GB, an input taking over 25 s) stops that target, leaves the input in
-# build-fuzz/findings/<target>/ and makes the script exit 1. Replay one with
-#   build-fuzz/fuzz/fuzz_npy build-fuzz/findings/fuzz_npy/crash-...
-# What the fuzzer learns grows build-fuzz/corpus/<target>/; the committed seeds in
+# build-harden/findings/<target>/ and makes the script exit 1. Replay one with
+#   build-harden/fuzz/fuzz_npy build-harden/findings/fuzz_npy/crash-...
+# What the fuzzer learns grows build-harden/corpus/<target>/; the committed seeds in
 # fuzz/corpus/<target>/ stay as they are. One line per target (executions, executions per
-# second) goes to stdout; the whole log to build-fuzz/logs/<target>.log.
-#   PREIMAGE_FUZZ_DIR=DIR           build folder (default build-fuzz)
+# second) goes to stdout; the whole log to build-harden/logs/<target>.log.
+#   PREIMAGE_HARDEN_DIR=DIR         build folder (default build-harden)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
-build="${PREIMAGE_FUZZ_DIR:-build-fuzz}"
-all=(fuzz_idx fuzz_npy fuzz_mask fuzz_checkpoint fuzz_manifest fuzz_shard)
+source scripts/lib/harden_build.sh
+all=("${fuzz_targets[@]}")
 targets=()
 for t in "${all[@]}"; do
   if (($# == 0)); then targets+=("$t"); continue; fi
@@ -25,11 +26,7 @@ for t in "${all[@]}"; do
 done
 ((${#targets[@]})) || { echo "fuzz: no target matches '$*' (targets: ${all[*]})" >&2; exit 2; }
 
-if [ ! -f "$build/build.ninja" ]; then
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-    -DPREIMAGE_FUZZ=ON -DPREIMAGE_BUILD_TESTS=OFF -DPREIMAGE_BUILD_BENCH=OFF >/dev/null
-fi
-cmake --build "$build" -j "$(nproc)" --target "${targets[@]}"
+harden_build "${targets[@]}"
 
 # LibTorch's own allocations are not ours to judge: scripts/sanitizers/lsan.supp says which.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}"

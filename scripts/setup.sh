@@ -10,6 +10,7 @@ root=$(pwd)
 # Debian packages the build, the tests, the figures and the golden-value scripts need.
 packages=(
   build-essential cmake ninja-build pkg-config
+  ccache                                # a second build of unchanged sources in seconds
   libtorch-dev libopenblas-dev          # LibTorch 1.13 (CPU) + a fast BLAS for its matrix products
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -21,7 +22,7 @@ packages=(
   libhdf5-dev                           # Keras-layout weight files (.h5, .weights.h5)
   libzip-dev                            # .npz archives of weights and images
   libssl-dev                            # SHA-256 of imported model files in the run manifest
-  clang libfuzzer-14-dev                # fuzz targets (scripts/fuzz.sh: clang 14's libFuzzer)
+  clang libfuzzer-14-dev                # the hardening build (scripts/harden.sh: clang 14's sanitizers and libFuzzer)
   libopenmpi-dev openmpi-bin            # mpirun -np N preimage ... (docs/SCALING.md)
 )
 

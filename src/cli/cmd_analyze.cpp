@@ -13,10 +13,15 @@ namespace preimage::cli {
 
 void add_analyze_options(CLI::App& cmd, pipeline::AnalyzeConfig& cfg) {
   cmd.add_option("--classifier", cfg.classifier,
-                 "Classifier checkpoint (default: classifier.pt beside the run folder, e.g. "
-                 "runs/classifier.pt; trained there when missing)");
+                 "Classifier checkpoint (default: the one for the run's data set in the user's "
+                 "cache, $XDG_CACHE_HOME/preimage or ~/.cache/preimage; trained there once)");
   cmd.add_flag("!--no-train-classifier", cfg.train_classifier,
                "Fail instead of training the classifier when its checkpoint is missing");
+  cmd.add_option("--classifier-architecture", cfg.classifier_job.architecture,
+                 "CNN of a classifier trained on the fly: lean, or thesis (the TensorFlow "
+                 "tutorial's widths)")
+      ->check(CLI::IsMember({"lean", "thesis"}))
+      ->capture_default_str();
   cmd.add_option("--classifier-epochs", cfg.classifier_job.train.epochs,
                  "Epochs of a classifier trained on the fly")->capture_default_str();
   cmd.add_option("--classifier-train-images", cfg.classifier_job.train_images,
@@ -65,7 +70,8 @@ void add_likelihood_options(CLI::App& cmd, pipeline::LikelihoodConfig& cfg,
   cmd.add_option(flag("radius"), cfg.quadrature.radius, "Quadrature box [-R, R]^L")
       ->capture_default_str();
   cmd.add_option(flag("test-images"), cfg.test_images,
-                 "Range of test images scored beside the run's own, or none")
+                 "Range of test images scored beside the run's own, none, or auto (as many as "
+                 "the run's, at most 1000: 1000:2000 for 1000 images or more)")
       ->capture_default_str();
   cmd.add_option(flag("gap-images"), cfg.gap_images,
                  "First images of each set whose best Gaussian posterior is found (the gaps)")
@@ -110,9 +116,14 @@ void add_analyze_command(CLI::App& app) {
 
   auto job = std::make_shared<analysis::ClassifierJob>();
   auto* train = app.add_subcommand(
-      "train-classifier", "Train the thesis's CNN digit classifier on binarized images (Adam, "
-                          "cross-entropy) and save it; prints its test accuracy");
-  train->add_option("--out", job->out, "Checkpoint to write")->capture_default_str();
+      "train-classifier", "Train the CNN classifier behind the success rates on binarized "
+                          "images (Adam, cross-entropy) and save it; prints its test accuracy");
+  train->add_option("--out", job->out,
+                    "Checkpoint to write (default: the user's cache, where analyze finds it)");
+  train->add_option("--architecture", job->architecture,
+                    "lean, or thesis (the TensorFlow tutorial's widths, 4x the multiply-adds)")
+      ->check(CLI::IsMember({"lean", "thesis"}))
+      ->capture_default_str();
   train->add_option("--data", job->data.source, "Data set: mnist or fashion-mnist")
       ->capture_default_str();
   train->add_option("--data-dir", job->data.data_dir,
@@ -129,6 +140,10 @@ void add_analyze_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   train->add_option("--lr", job->train.learning_rate, "Adam learning rate")->capture_default_str();
+  train->add_option("--lr-decay", job->train.lr_decay,
+                    "Factor of the learning rate after each epoch (1: fixed)")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
   train->add_option("--seed", job->train.seed, "Seed of initialisation and shuffling")
       ->capture_default_str();
   train->callback([job] {
@@ -136,7 +151,7 @@ void add_analyze_command(CLI::App& app) {
     const auto meta = analysis::train_and_save_classifier(*job);
     std::printf("\n| Classifier | Value |\n|---|---|\n| checkpoint | %s |\n| test accuracy | "
                 "%.4f on %lld images |\n| seconds | %.1f |\n",
-                job->out.string().c_str(), meta["test_accuracy"].get<double>(),
+                meta["path"].get<std::string>().c_str(), meta["test_accuracy"].get<double>(),
                 static_cast<long long>(meta["test_images"].get<int64_t>()),
                 meta["seconds"].get<double>());
   });

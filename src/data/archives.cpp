@@ -28,51 +28,108 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 struct Hdf5Visit {
   hid_t file;
+  uint64_t file_bytes;  // the file's length: no dataset stores more
   std::vector<NamedArray> arrays;
   std::string error;  // the first failure, reported after the walk
 };
 
-herr_t visit_object(hid_t root, const char* name, const H5O_info_t* info, void* data) {
-  auto* visit = static_cast<Hdf5Visit*>(data);
+// Why a dataset's bytes cannot be trusted to be in this file at their declared size, or "":
+// storage in other files (external, virtual) is refused, and the declared size must be what the
+// file stores (or, deflated, what its stored bytes can expand to), so that a few bytes cannot
+// make the reader allocate gigabytes.
+std::string storage_problem(hid_t dataset, uint64_t declared_bytes, uint64_t file_bytes) {
+  const hid_t dcpl = H5Dget_create_plist(dataset);
+  if (dcpl < 0) return "its storage cannot be read";
+  const H5D_layout_t layout = H5Pget_layout(dcpl);
+  const int external = H5Pget_external_count(dcpl);
+  const int filters = H5Pget_nfilters(dcpl);
+  bool bounded_filters = true;  // deflate, shuffle and checksums only: expansion bounded
+  for (int k = 0; k < filters; ++k) {
+    unsigned flags = 0, config = 0;
+    size_t elements = 0;
+    const H5Z_filter_t id = H5Pget_filter2(dcpl, static_cast<unsigned>(k), &flags, &elements,
+                                           nullptr, 0, nullptr, &config);
+    if (id != H5Z_FILTER_DEFLATE && id != H5Z_FILTER_SHUFFLE && id != H5Z_FILTER_FLETCHER32)
+      bounded_filters = false;
+  }
+  H5Pclose(dcpl);
+  if (layout != H5D_COMPACT && layout != H5D_CONTIGUOUS && layout != H5D_CHUNKED)
+    return "its data lives in other files (a virtual dataset)";
+  if (external != 0) return "its data lives in an external file";
+  if (filters < 0 || !bounded_filters) return "it is compressed by a filter other than deflate";
+  const uint64_t stored = H5Dget_storage_size(dataset);
+  if (stored > file_bytes)
+    return fmt::format("it claims {} stored bytes, more than the file's {}", stored, file_bytes);
+  const uint64_t expandable = filters > 0 ? stored * 1032 : stored;  // deflate: at most 1032:1
+  if (declared_bytes > expandable)
+    return fmt::format("it declares {} bytes but the file stores {} for it (never written, or "
+                       "truncated)", declared_bytes, stored);
+  return "";
+}
+
+herr_t visit_dataset(hid_t root, const char* name, const H5O_info_t* info, Hdf5Visit* visit) {
   if (info->type != H5O_TYPE_DATASET || std::string(name) == ".") return 0;
   const hid_t dataset = H5Dopen2(root, name, H5P_DEFAULT);
   if (dataset < 0) {
     visit->error = fmt::format("cannot open dataset '{}'", name);
     return -1;
   }
+  std::unique_ptr<hid_t, void (*)(hid_t*)> close(new hid_t(dataset), [](hid_t* d) {
+    H5Dclose(*d);
+    delete d;
+  });
   const hid_t type = H5Dget_type(dataset);
   const H5T_class_t cls = H5Tget_class(type);
+  const size_t type_bytes = H5Tget_size(type);
   H5Tclose(type);
-  if (cls != H5T_FLOAT && cls != H5T_INTEGER) {  // strings and the like: not weights
-    H5Dclose(dataset);
-    return 0;
-  }
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER) return 0;  // strings and the like: not weights
   const hid_t space = H5Dget_space(dataset);
   const int rank = H5Sget_simple_extent_ndims(space);
   std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
   if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
   H5Sclose(space);
+  if (rank < 0 || type_bytes == 0) {
+    visit->error = fmt::format("dataset '{}' has no readable shape", name);
+    return -1;
+  }
   std::vector<int64_t> shape;
-  uint64_t bytes = 4;
+  uint64_t bytes = 4, declared = type_bytes;
   for (hsize_t d : dims) {
     shape.push_back(static_cast<int64_t>(d));
-    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) || bytes > kMaxArrayBytes ||
-        bytes > util::physical_memory_bytes()) {
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) ||
+        __builtin_mul_overflow(declared, static_cast<uint64_t>(d), &declared) ||
+        bytes > kMaxArrayBytes || bytes > util::physical_memory_bytes()) {
       visit->error = fmt::format("dataset '{}' is too large", name);
-      H5Dclose(dataset);
       return -1;
     }
+  }
+  if (const auto problem = storage_problem(dataset, declared, visit->file_bytes); !problem.empty()) {
+    visit->error = fmt::format("dataset '{}' cannot be read: {}", name, problem);
+    return -1;
   }
   auto tensor = torch::empty(shape, torch::kFloat32);
   const herr_t read = H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                               tensor.data_ptr<float>());
-  H5Dclose(dataset);
   if (read < 0) {
     visit->error = fmt::format("cannot read dataset '{}' as numbers", name);
     return -1;
   }
   visit->arrays.emplace_back(name, tensor);
   return 0;
+}
+
+// HDF5's callback: nothing may be thrown through the C library (the file would stay open and
+// HDF5's state be left half-changed), so any failure becomes the walk's error.
+herr_t visit_object(hid_t root, const char* name, const H5O_info_t* info, void* data) {
+  auto* visit = static_cast<Hdf5Visit*>(data);
+  try {
+    return visit_dataset(root, name, info, visit);
+  } catch (const std::bad_alloc&) {
+    visit->error = fmt::format("dataset '{}' does not fit in memory", name);
+  } catch (const std::exception& e) {
+    visit->error = fmt::format("dataset '{}' cannot be read: {}", name, e.what());
+  }
+  return -1;
 }
 
 }  // namespace
@@ -86,6 +143,7 @@ std::vector<NamedArray> read_npz(const fs::path& path) {
   require(archive != nullptr,
           fmt::format("'{}' is not an .npz archive (not a zip file)", path.string()),
           "write it with numpy.savez or numpy.savez_compressed");
+  const uint64_t file_bytes = fs::file_size(path);
   std::vector<NamedArray> arrays;
   const zip_int64_t count = zip_get_num_entries(archive.get(), 0);
   for (zip_int64_t i = 0; i < count; ++i) {
@@ -102,7 +160,13 @@ std::vector<NamedArray> read_npz(const fs::path& path) {
             fmt::format("'{}': member '{}' is too large ({} bytes)", path.string(), name,
                         stat.size));
     // The size a member claims is checked against what its compressed bytes can hold before
-    // it is allocated (deflate expands at most 1032:1; numpy stores or deflates).
+    // it is allocated (deflate expands at most 1032:1; numpy stores or deflates), and those
+    // compressed bytes against the file's length (a directory may claim anything).
+    require(!(stat.valid & ZIP_STAT_COMP_SIZE) || stat.comp_size <= file_bytes,
+            fmt::format("'{}': member '{}' claims {} compressed bytes, more than the file's {}: "
+                        "the archive is corrupt or truncated", path.string(), name,
+                        stat.comp_size, file_bytes),
+            "write it again with numpy.savez");
     const bool bounded_method = (stat.valid & ZIP_STAT_COMP_METHOD) &&
                                 (stat.comp_method == ZIP_CM_STORE || stat.comp_method == ZIP_CM_DEFLATE);
     require(!bounded_method || !(stat.valid & ZIP_STAT_COMP_SIZE) ||
@@ -146,7 +210,7 @@ std::vector<NamedArray> read_hdf5_datasets(const fs::path& path) {
           "give the .h5 or .weights.h5 that Keras's save_weights wrote");
   const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   require(file >= 0, fmt::format("'{}' cannot be opened as HDF5 (corrupt?)", path.string()));
-  Hdf5Visit visit{file, {}, ""};
+  Hdf5Visit visit{file, static_cast<uint64_t>(fs::file_size(path)), {}, ""};
   const herr_t walked = H5Ovisit(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, visit_object, &visit);
   if (walked < 0 && visit.error.empty()) {  // no creation order recorded: by name instead
     visit.arrays.clear();

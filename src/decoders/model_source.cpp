@@ -20,6 +20,7 @@
 #include "model/checkpoint.h"
 #include "util/error.h"
 #include "util/sha256.h"
+#include "util/zip_check.h"
 
 namespace preimage::decoders {
 namespace fs = std::filesystem;
@@ -129,11 +130,12 @@ torch::jit::Module load_torchscript(const fs::path& path, const torch::Device& d
                     caffe2::serialize::kMaxSupportedFileFormatVersion),
         "build preimage against your own LibTorch (README: Your own model), or export a dense "
         "decoder's weights as .npz (numpy.savez) and give them to --weights");
+  // LibTorch's reader trusts what it parses: the members' CRCs first (a mangled member is
+  // refused here), and after loading, every tensor of the module inside its storage.
+  if (version >= 0) util::verify_zip(path, role);
+  torch::jit::Module module;
   try {
-    auto module = torch::jit::load(path.string(), device);
-    module.eval();
-    for (auto p : module.parameters()) p.set_requires_grad(false);
-    return module;
+    module = torch::jit::load(path.string(), torch::kCPU);
   } catch (const std::exception& e) {
     std::string what = e.what();
     if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) what = c10->what_without_backtrace();
@@ -145,6 +147,12 @@ torch::jit::Module load_torchscript(const fs::path& path, const torch::Device& d
                       "as .npz for --weights"
                     : "export it again with torch.jit.script or torch.jit.trace");
   }
+  for (const auto& a : module.named_attributes(/*recurse=*/true))
+    if (a.value.isTensor()) model::require_tensor_inside_storage(a.value.toTensor(), a.name, path, role);
+  module.to(device);
+  module.eval();
+  for (auto p : module.parameters()) p.set_requires_grad(false);
+  return module;
 }
 
 // The module's forward on a tensor, its failure a UserError naming the file.

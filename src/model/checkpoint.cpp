@@ -37,26 +37,11 @@ std::string parameters_digest(const torch::nn::Module& module) {
   return h.finish();
 }
 
-// A tensor read from a mangled archive may reach past its storage (its shape, strides and offset
-// are in the archive's pickle, the bytes in another member): every element must lie inside.
 void require_inside_storage(const torch::nn::Module& module, const fs::path& path) {
-  auto check = [&](const std::string& name, const torch::Tensor& t) {
-    if (!t.defined() || t.numel() == 0) return;
-    int64_t last = t.storage_offset();  // the furthest element, in elements
-    for (int64_t d = 0; d < t.dim(); ++d) {
-      require(t.stride(d) >= 0, fmt::format("checkpoint '{}': tensor '{}' has a negative stride",
-                                            path.string(), name));
-      last += (t.size(d) - 1) * t.stride(d);
-    }
-    require(t.has_storage() && t.storage().data() != nullptr &&
-                static_cast<uint64_t>(last + 1) * t.element_size() <= t.storage().nbytes(),
-            fmt::format("checkpoint '{}' is corrupt: tensor '{}' of shape [{}] reaches past the "
-                        "{} bytes stored for it", path.string(), name, fmt::join(t.sizes(), ", "),
-                        t.has_storage() ? t.storage().nbytes() : 0),
-            "the file was changed after it was written; train again or restore a copy");
-  };
-  for (const auto& p : module.named_parameters()) check(p.key(), p.value());
-  for (const auto& b : module.named_buffers()) check(b.key(), b.value());
+  for (const auto& p : module.named_parameters())
+    require_tensor_inside_storage(p.value(), p.key(), path, "checkpoint");
+  for (const auto& b : module.named_buffers())
+    require_tensor_inside_storage(b.value(), b.key(), path, "checkpoint");
 }
 
 std::vector<std::pair<std::string, std::vector<int64_t>>> shapes_of(const torch::nn::Module& module) {
@@ -81,6 +66,23 @@ torch::serialize::InputArchive open_archive(const fs::path& path) {
   return archive;
 }
 }  // namespace
+
+void require_tensor_inside_storage(const torch::Tensor& t, const std::string& name,
+                                   const fs::path& path, const std::string& role) {
+  if (!t.defined() || t.numel() == 0) return;
+  int64_t last = t.storage_offset();  // the furthest element, in elements
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    require(t.stride(d) >= 0, fmt::format("{} '{}': tensor '{}' has a negative stride", role,
+                                          path.string(), name));
+    last += (t.size(d) - 1) * t.stride(d);
+  }
+  require(t.has_storage() && t.storage().data() != nullptr &&
+              static_cast<uint64_t>(last + 1) * t.element_size() <= t.storage().nbytes(),
+          fmt::format("{} '{}' is corrupt: tensor '{}' of shape [{}] reaches past the {} bytes "
+                      "stored for it", role, path.string(), name, fmt::join(t.sizes(), ", "),
+                      t.has_storage() ? t.storage().nbytes() : 0),
+          "the file was changed after it was written; write it again or restore a copy");
+}
 
 void save_checkpoint(torch::nn::Module& module, const nlohmann::json& architecture,
                      const nlohmann::json& meta, const fs::path& path) {

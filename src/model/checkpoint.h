@@ -29,4 +29,11 @@ void load_checkpoint(torch::nn::Module& module, const nlohmann::json& architectu
 // --latent-dim), a different stored architecture is an error.
 Vae load_vae(const std::filesystem::path& path, const VaeConfig* expected = nullptr);
 
+// A tensor read from a mangled archive (a checkpoint, a TorchScript file) may reach past its
+// storage: its shape, strides and offset are in the archive's pickle, its bytes in another
+// member. Throws UserError naming the `role` ("checkpoint", "decoder"), `path` and the tensor
+// unless every element lies inside.
+void require_tensor_inside_storage(const torch::Tensor& t, const std::string& name,
+                                   const std::filesystem::path& path, const std::string& role);
+
 }  // namespace preimage::model

@@ -1,8 +1,12 @@
 #pragma once
-// The thesis's digit classifier (section 3.4), the TensorFlow CNN tutorial's network:
-//   Conv2d(32, 3x3, ReLU) -> MaxPool(2) -> Conv2d(64, 3x3, ReLU) -> MaxPool(2)
-//   -> Conv2d(64, 3x3, ReLU) -> Flatten -> Dense(64, ReLU) -> Dense(10) logits.
+// The classifier behind the success rates (the thesis's section 3.4): the TensorFlow CNN
+// tutorial's network, with its widths as settings:
+//   Conv2d(c1, 3x3, ReLU) -> MaxPool(2) -> Conv2d(c2, 3x3, ReLU) -> MaxPool(2)
+//   -> Conv2d(c3, 3x3, ReLU) -> Flatten -> Dense(d, ReLU) -> Dense(classes) logits.
+// "thesis": (32, 64, 64), 64, the tutorial's; "lean" (the default): (16, 32, 32), 64, about a
+// quarter of its multiply-adds for the same test accuracy in fewer epochs (docs/PERFORMANCE.md).
 // It judges decoded images, so it is trained on binarized images like everything else here.
+#include <array>
 #include <filesystem>
 #include <string>
 
@@ -14,7 +18,15 @@ namespace preimage::model {
 struct ClassifierConfig {
   int64_t image_height = 28;  // input images are height x width, one channel
   int64_t image_width = 28;
-  int64_t classes = 10;       // output logits (digits 0-9)
+  int64_t classes = 10;       // output logits (the data set's classes 0-9)
+  std::array<int64_t, 3> channels = {16, 32, 32};  // the three convolutions' output channels
+  int64_t dense = 64;                              // the hidden dense layer's width
+
+  // The named architectures: "lean" (the default widths above) or "thesis" (32, 64, 64).
+  // Throws UserError for another name.
+  static ClassifierConfig preset(const std::string& name, int64_t height, int64_t width,
+                                 int64_t classes = 10);
+  std::string preset_name() const;  // "lean", "thesis" or "custom"
 
   nlohmann::json to_json() const;  // the architecture record of its checkpoints
   static ClassifierConfig from_json(const nlohmann::json& j);  // throws UserError
@@ -32,7 +44,7 @@ class ClassifierImpl : public torch::nn::Module {
   torch::Tensor predict(const torch::Tensor& images, int64_t batch_size = 128);
 
   const ClassifierConfig& config() const { return config_; }
-  int64_t flat_features() const { return flat_; }  // features after Flatten (576 for 28x28)
+  int64_t flat_features() const { return flat_; }  // features after Flatten (c3 x 3 x 3 for 28x28)
 
  private:
   ClassifierConfig config_;

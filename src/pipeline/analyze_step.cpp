@@ -164,7 +164,7 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
   std::optional<LoadedClassifier> classifier;
   if (no_classifier.empty()) {
     ClassifierJob job = cfg.classifier_job;
-    job.out = cfg.classifier.empty() ? default_classifier_path(dir) : fs::path(cfg.classifier);
+    job.out = cfg.classifier;  // empty: the user's cache
     const auto images_record = run.images();
     job.data.source = images_record.spec.source;
     job.data.data_dir = images_record.spec.data_dir;
@@ -254,6 +254,7 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
   out["classifier"] = {{"path", fs::absolute(classifier->path).string()},
                        {"architecture", net->config().to_json()},
                        {"trained_now", classifier->trained_now},
+                       {"cached", classifier->cached},
                        {"test_accuracy", classifier->meta.value("test_accuracy", nlohmann::json())},
                        {"test_images", classifier->meta.value("test_images", nlohmann::json())},
                        {"train", classifier->meta.value("train", nlohmann::json())},

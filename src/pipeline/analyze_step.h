@@ -17,7 +17,8 @@
 namespace preimage::pipeline {
 
 struct AnalyzeConfig {
-  // Classifier checkpoint; empty = classifier.pt beside the run folder (runs/classifier.pt).
+  // Classifier checkpoint; empty = the user's cache's for the run's data set and the settings
+  // of `classifier_job` (analysis/classifier_source.h), trained there on first use.
   std::string classifier;
   bool train_classifier = true;       // train it when the checkpoint is missing
   analysis::ClassifierJob classifier_job;  // how (its `out` and `data` come from the run)

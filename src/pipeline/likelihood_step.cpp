@@ -408,7 +408,7 @@ void LikelihoodConfig::check() const {
   require(chunk >= 0, fmt::format("--chunk must be >= 0, got {}", chunk));
   require(iwae_samples >= 1 && iwae_samples <= 100000,
           fmt::format("--iwae-samples must be 1..100000, got {}", iwae_samples));
-  if (test_images != "none") data::parse_range(test_images);  // throws on a bad range
+  if (test_images != "none" && test_images != "auto") data::parse_range(test_images);  // throws on a bad range
 }
 
 nlohmann::json LikelihoodConfig::to_json() const {
@@ -449,11 +449,19 @@ nlohmann::json likelihood_section(const run::RunFolder& run, const LikelihoodCon
   for (const auto& s : spaces) train.spaces.emplace_back(s, run.read_latents(s));
   sets.push_back(std::move(train));
 
+  // "auto": as many held-out images as the run has, at most 1000 (test 1000:2000 for a run of
+  // 1000 or more; training kept its best epoch on test 0:1000), so the section costs in
+  // proportion to the run.
+  const std::string test_images =
+      cfg.test_images == "auto"
+          ? fmt::format("1000:{}", 1000 + std::min<int64_t>(dataset.size(), 1000))
+          : cfg.test_images;
   nlohmann::json out;
   out["config"] = cfg.to_json();
+  out["config"]["test_images"] = test_images;
   out["latent_dim"] = L;
   out["left_out"] = nlohmann::json::object();
-  if (cfg.test_images == "none") {
+  if (test_images == "none") {
     out["left_out"]["test"] = "--test-images none";
   } else if (images_record.spec.split != "train") {
     out["left_out"]["test"] = fmt::format("the run's images are the '{}' split, not training "
@@ -462,9 +470,9 @@ nlohmann::json likelihood_section(const run::RunFolder& run, const LikelihoodCon
     data::DataSpec spec = images_record.spec;
     spec.split = "test";
     try {
-      const auto range = data::parse_range(cfg.test_images);
+      const auto range = data::parse_range(test_images);
       auto test = data::load_dataset(spec, range);
-      sets.push_back({"test", fmt::format("{} {}", test.name, cfg.test_images), test.images, {}});
+      sets.push_back({"test", fmt::format("{} {}", test.name, test_images), test.images, {}});
     } catch (const UserError& e) {
       out["left_out"]["test"] = fmt::format("no test images: {}", e.what());
       spdlog::warn("likelihood: test set left out: {}", e.what());

@@ -23,8 +23,9 @@ struct LikelihoodConfig {
   likelihood::OptimalPosteriorSettings posterior{60, 0.05, 5, 256};  // the best Gaussians
   int64_t elbo_nodes = 10;       // Gauss-Hermite nodes per axis of the reported ELBOs
   int64_t gap_images = 200;      // first images of each set whose best Gaussian is found
-  std::string test_images = "1000:2000";  // range of the test split ("none": the run's only);
-                                          // training keeps the best epoch on test 0:1000
+  std::string test_images = "auto";  // range of the test split ("none": the run's only; "auto":
+                                     // 1000:1000+min(N, 1000) for a run of N images);
+                                     // training keeps the best epoch on test 0:1000
   bool map = true;               // the MAP point (Gauss-Newton from the grid's best point)
   int64_t iwae_samples = 1000;   // L > 3: samples of the importance-weighted bound (up to 10^5)
   uint64_t seed = 0;             // of the bound's samples

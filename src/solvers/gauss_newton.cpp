@@ -21,8 +21,6 @@ constexpr double kDiagonalFloor = 1e-8;   // keeps diag(H) positive where a pixe
 // 3 took the fewest decoder passes on MNIST (docs/PERFORMANCE.md).
 constexpr int64_t kMaxStaleSteps = 3;
 
-torch::Tensor row_dot(const torch::Tensor& a, const torch::Tensor& b) { return (a * b).sum(-1); }
-
 // The Jacobian at points an accepted step moved to, and whether it is stale (that of the
 // previous point). Where the ReLU activation pattern did not change, the previous Jacobian is
 // exact (the decoder is linear there), unless it was a caller's guess (`guessed`). Where it

@@ -9,6 +9,9 @@
 
 namespace preimage::solvers {
 
+// The dot product of each row of `a` with the same row of `b`: (B, L) x (B, L) -> (B).
+inline torch::Tensor row_dot(const torch::Tensor& a, const torch::Tensor& b) { return (a * b).sum(-1); }
+
 class IterationState {
  public:
   // `f0` is the objective at `start` (B).

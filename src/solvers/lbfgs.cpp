@@ -9,8 +9,6 @@ constexpr int kMaxHalvings = 30;        // line-search trials before "no descent
 constexpr double kFirstStep = 0.1;      // length of the first step (no curvature known yet)
 constexpr double kCurvatureFloor = 1e-10;  // s.y below this: pair skipped (not convex there)
 
-torch::Tensor row_dot(const torch::Tensor& a, const torch::Tensor& b) { return (a * b).sum(-1); }
-
 // Two-loop recursion: -H g for each row, with pairs S, Y (R, m, L) and rho (R, m) (0 = empty).
 torch::Tensor direction(const torch::Tensor& g, const torch::Tensor& S, const torch::Tensor& Y,
                         const torch::Tensor& rho) {

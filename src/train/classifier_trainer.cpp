@@ -16,6 +16,7 @@ nlohmann::json ClassifierTrainConfig::to_json() const {
   return {{"epochs", epochs},
           {"batch_size", batch_size},
           {"learning_rate", learning_rate},
+          {"lr_decay", lr_decay},
           {"seed", seed},
           {"optimizer", "adam (keras, epsilon 1e-7)"},
           {"loss", "cross-entropy"},
@@ -53,6 +54,9 @@ std::vector<ClassifierEpochLog> train_classifier(
     const std::function<void(const ClassifierEpochLog&)>& on_epoch) {
   require(config.epochs > 0 && config.batch_size > 0 && config.learning_rate > 0,
           "classifier epochs, batch size and learning rate must be positive");
+  require(config.lr_decay > 0 && config.lr_decay <= 1,
+          fmt::format("the classifier's learning-rate decay must be in (0, 1], got {}",
+                      config.lr_decay));
   check_labels(train, classifier->config().classes);
   if (eval) check_labels(*eval, classifier->config().classes);
   KerasAdam adam(classifier->parameters(), AdamSettings{config.learning_rate});
@@ -60,6 +64,7 @@ std::vector<ClassifierEpochLog> train_classifier(
   const int64_t n = train.size();
   const int64_t steps = (n + config.batch_size - 1) / config.batch_size;  // keep the last batch
   for (int64_t epoch = 1; epoch <= config.epochs; ++epoch) {
+    adam.set_learning_rate(config.learning_rate * std::pow(config.lr_decay, epoch - 1));
     classifier->train();
     const auto start = std::chrono::steady_clock::now();
     auto order = torch::randperm(n, torch::kInt64);

@@ -8,13 +8,13 @@
 using namespace preimage::analysis;
 
 namespace {
-torch::Tensor ints(std::vector<int64_t> v) { return torch::tensor(v, torch::kInt64); }
+torch::Tensor int64s(std::vector<int64_t> v) { return torch::tensor(v, torch::kInt64); }
 }  // namespace
 
 TEST(SuccessRate, CountsAgreementWithOriginalAndLabel) {
   // Image 0: all agree. 1: decoded differs from both. 2: decoded matches the original's class
   // but the classifier got the original wrong. 3: unlabelled, decoded agrees.
-  auto decoded = ints({3, 5, 2, 8}), original = ints({3, 1, 2, 8}), labels = ints({3, 1, 7, -1});
+  auto decoded = int64s({3, 5, 2, 8}), original = int64s({3, 1, 2, 8}), labels = int64s({3, 1, 7, -1});
   auto c = count_success(decoded, original, labels);
   EXPECT_EQ(c.total, 4);
   EXPECT_EQ(c.right_vs_original, 3);
@@ -42,7 +42,7 @@ TEST(SuccessRate, DecodesBinarizesAndClassifies) {
   };
   auto latents = torch::tensor({1.0f, -1.0f, 0.0f, 3.0f}).view({4, 1});
   auto classes = classify_decoded(decode, classify, latents, /*batch_size=*/3);
-  EXPECT_TRUE(classes.equal(ints({4, 0, 0, 4})));
+  EXPECT_TRUE(classes.equal(int64s({4, 0, 0, 4})));
 }
 
 TEST(VectorAnalysis, HandExample) {

@@ -2,6 +2,7 @@
 // every output file, in the formats a user (and the thesis's own loaders) read; a second run
 // reuses the trained model; the same seed gives the same results.
 #include <filesystem>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -103,4 +104,26 @@ TEST(CliPipeline, SameSeedSameResults) {
   const size_t elbo = la.column("train_elbo");
   ASSERT_EQ(la.rows.size(), lb.rows.size());
   for (size_t i = 0; i < la.rows.size(); ++i) EXPECT_EQ(la.rows[i][elbo], lb.rows[i][elbo]);
+}
+
+// The fixture's commands ran in an empty folder with the cache at cache/: a run writes its run
+// folder, the user's cache (the classifier it trained on first use) and nothing else, neither
+// beside the run folder (the classifier was once left there) nor in the working folder.
+TEST(CliPipeline, WritesNothingOutsideTheRunFolderAndTheCache) {
+  const auto root = test_support::fixture_root();
+  std::set<std::string> top;
+  for (const auto& e : fs::directory_iterator(root)) top.insert(e.path().filename().string());
+  EXPECT_EQ(top, (std::set<std::string>{"cache", "cwd", "done", "inverted", "run",
+                                        "run_output.txt"}));
+  EXPECT_TRUE(fs::is_empty(root / "cwd")) << "a file was written in the working folder";
+  std::vector<std::string> cached;
+  for (const auto& e : fs::recursive_directory_iterator(root / "cache"))
+    if (!e.is_directory()) cached.push_back(fs::relative(e.path(), root / "cache").string());
+  ASSERT_EQ(cached.size(), 1u) << "the cache holds more than the classifier";
+  EXPECT_EQ(cached[0].rfind("preimage/classifiers/mnist-lean-", 0), 0u) << cached[0];
+  EXPECT_EQ(fs::path(cached[0]).extension(), ".pt");
+  const auto manifest = nlohmann::json::parse(util::read_file(root / "run/analysis.json"));
+  EXPECT_EQ(manifest["classifier"]["path"], fs::absolute(root / "cache" / cached[0]).string());
+  EXPECT_EQ(manifest["classifier"]["cached"], true);
+  EXPECT_EQ(manifest["classifier"]["trained_now"], true);
 }

@@ -5,7 +5,9 @@
 //                   images, adafactor, curves of images 0 and 3), analyzed with the classifier
 //                   below and reported;
 //   run_output.txt  what that command printed;
-//   classifier.pt   the thesis's CNN, one epoch on 6000 images;
+//   cache/          the user's cache of those commands (XDG_CACHE_HOME): the classifier the
+//                   run trained on first use, the lean CNN, one epoch on 6000 images;
+//   cwd/            the folder they ran in, left empty;
 //   inverted/       the same model, 120 images inverted with gauss-newton (no analysis).
 // Tests read them; a test that changes one works on a copy (copy_fixture).
 #include <filesystem>
@@ -31,7 +33,16 @@ inline const std::filesystem::path& fixture_root() {
 }
 inline std::filesystem::path fixture_run() { return fixture_root() / "run"; }
 inline std::filesystem::path fixture_inverted() { return fixture_root() / "inverted"; }
-inline std::filesystem::path fixture_classifier() { return fixture_root() / "classifier.pt"; }
+inline std::filesystem::path fixture_cache() { return fixture_root() / "cache"; }
+// The classifier the fixture's run trained into the cache.
+inline std::filesystem::path fixture_classifier() {
+  const auto dir = fixture_cache() / "preimage" / "classifiers";
+  if (std::filesystem::is_directory(dir))
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      if (e.path().extension() == ".pt") return e.path();
+  ADD_FAILURE() << "no classifier in " << dir;
+  return dir / "missing.pt";
+}
 
 inline std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p);
