@@ -228,6 +228,25 @@ def write_broken(out):
                 "decoder.0.bias": np.zeros(4, np.float32),
                 "decoder.2.weight": np.eye(4, dtype=np.float32),
                 "decoder.2.bias": np.zeros(4, np.float32)})
+    # Claims against what the file holds: a dataset never written (1 GiB declared, 0 stored),
+    # one whose bytes live in another file, an .npz whose zip directory claims 2 GB.
+    with h5py.File(os.path.join(out, "unwritten.h5"), "w") as f:
+        f.create_dataset("decoder/dense/kernel", shape=(16384, 16384), dtype="f4")
+        f.create_dataset("decoder/dense/bias", data=np.zeros(16384, np.float32))
+    with h5py.File(os.path.join(out, "external.h5"), "w") as f:
+        f.create_dataset("decoder/dense/kernel", shape=(4, 4), dtype="f4", external=[("/etc/passwd", 0, 64)])
+        f.create_dataset("decoder/dense/bias", data=np.zeros(4, np.float32))
+    buf = io.BytesIO()
+    np.savez(buf, w=np.zeros((2, 2), np.float32))
+    data = bytearray(buf.getvalue())
+    central = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<II", data, central + 20, 2 ** 31, 2 ** 31)  # compressed, uncompressed sizes
+    local = data.find(b"PK\x03\x04")
+    struct.pack_into("<II", data, local + 18, 2 ** 31, 2 ** 31)
+    with open(os.path.join(out, "claims_2gb.npz"), "wb") as f:
+        f.write(bytes(data))
+    # group_holds_itself.h5 is not made here: fuzz_h5 found it (a mangled Keras file on which the
+    # HDF5 library walks for ever); it is fuzz/corpus/fuzz_h5/regression_group_holds_itself.
 
 
 def rewrite_version(source, target, version):

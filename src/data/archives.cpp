@@ -4,10 +4,22 @@
 
 #include <hdf5.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <memory>
 
 #include <fmt/format.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/common_interface_defs.h>  // the hardening build (scripts/harden.sh)
+#define PREIMAGE_UNDER_ASAN 1
+#endif
+#endif
 
 #include "data/tensor_io.h"
 #include "util/error.h"
@@ -26,10 +38,17 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 // ---- HDF5 ----
 
+// A dataset as the child process reads it: no LibTorch there, plain values.
+struct Hdf5Array {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+};
+
 struct Hdf5Visit {
   hid_t file;
   uint64_t file_bytes;  // the file's length: no dataset stores more
-  std::vector<NamedArray> arrays;
+  std::vector<Hdf5Array> arrays;
   std::string error;  // the first failure, reported after the walk
 };
 
@@ -107,14 +126,14 @@ herr_t visit_dataset(hid_t root, const char* name, const H5O_info_t* info, Hdf5V
     visit->error = fmt::format("dataset '{}' cannot be read: {}", name, problem);
     return -1;
   }
-  auto tensor = torch::empty(shape, torch::kFloat32);
+  Hdf5Array array{name, shape, std::vector<float>(static_cast<size_t>(bytes / 4))};
   const herr_t read = H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                              tensor.data_ptr<float>());
+                              array.values.data());
   if (read < 0) {
     visit->error = fmt::format("cannot read dataset '{}' as numbers", name);
     return -1;
   }
-  visit->arrays.emplace_back(name, tensor);
+  visit->arrays.push_back(std::move(array));
   return 0;
 }
 
@@ -130,6 +149,101 @@ herr_t visit_object(hid_t root, const char* name, const H5O_info_t* info, void* 
     visit->error = fmt::format("dataset '{}' cannot be read: {}", name, e.what());
   }
   return -1;
+}
+
+unsigned hdf5_time_limit_seconds = 0;  // 0: by the file's size (read_hdf5_datasets)
+
+// The pipe's messages: 'A' an array (name, shape, values), 'E' an error, 'D' the end.
+void send_bytes(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) ::_exit(3);  // the parent is gone
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+void send_u64(int fd, uint64_t v) { send_bytes(fd, &v, sizeof v); }
+void send_text(int fd, char kind, const std::string& text) {
+  send_bytes(fd, &kind, 1);
+  send_u64(fd, text.size());
+  send_bytes(fd, text.data(), text.size());
+}
+
+// In the child process: walks the file and sends what it found.
+void hdf5_child(const fs::path& path, uint64_t file_bytes, int fd) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are ours to report, not HDF5's to print
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    send_text(fd, 'E', fmt::format("'{}' is not an HDF5 file", path.string()));
+    send_bytes(fd, "D", 1);
+    return;
+  }
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) {
+    send_text(fd, 'E', fmt::format("'{}' cannot be opened as HDF5 (corrupt?)", path.string()));
+    send_bytes(fd, "D", 1);
+    return;
+  }
+  Hdf5Visit visit{file, file_bytes, {}, ""};
+  const herr_t walked = H5Ovisit(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, visit_object, &visit);
+  if (walked < 0 && visit.error.empty()) {  // no creation order recorded: by name instead
+    visit.arrays.clear();
+    H5Ovisit(file, H5_INDEX_NAME, H5_ITER_INC, visit_object, &visit);
+  }
+  H5Fclose(file);
+  if (!visit.error.empty()) {
+    send_text(fd, 'E', fmt::format("'{}': {}", path.string(), visit.error));
+  } else {
+    for (const auto& a : visit.arrays) {
+      send_text(fd, 'A', a.name);
+      send_u64(fd, a.shape.size());
+      for (int64_t d : a.shape) send_u64(fd, static_cast<uint64_t>(d));
+      send_bytes(fd, a.values.data(), a.values.size() * sizeof(float));
+    }
+  }
+  send_bytes(fd, "D", 1);
+}
+
+// Reads exactly `size` bytes; false at the end of the pipe (the child died).
+bool receive_bytes(int fd, void* data, size_t size) {
+  char* p = static_cast<char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// In the parent: the child's messages, into tensors. False when they stop before 'D'.
+bool receive_hdf5(int fd, std::vector<NamedArray>& arrays, std::string& error) {
+  for (;;) {
+    char kind = 0;
+    if (!receive_bytes(fd, &kind, 1)) return false;
+    if (kind == 'D') return true;
+    uint64_t length = 0;
+    if ((kind != 'A' && kind != 'E') || !receive_bytes(fd, &length, sizeof length) ||
+        length > (uint64_t{1} << 20))
+      return false;
+    std::string text(length, '\0');
+    if (!receive_bytes(fd, text.data(), length)) return false;
+    if (kind == 'E') {
+      error = text;
+      continue;
+    }
+    uint64_t rank = 0;
+    if (!receive_bytes(fd, &rank, sizeof rank) || rank > 32) return false;
+    std::vector<int64_t> shape(rank);
+    for (auto& d : shape)
+      if (!receive_bytes(fd, &d, sizeof d)) return false;
+    auto tensor = torch::empty(shape, torch::kFloat32);  // the child checked the sizes
+    if (!receive_bytes(fd, tensor.data_ptr<float>(), static_cast<size_t>(tensor.numel()) * sizeof(float)))
+      return false;
+    arrays.emplace_back(text, tensor);
+  }
 }
 
 }  // namespace
@@ -205,22 +319,67 @@ std::vector<NamedArray> read_npy_folder(const fs::path& folder) {
 
 std::vector<NamedArray> read_hdf5_datasets(const fs::path& path) {
   require(fs::is_regular_file(path), fmt::format("'{}' does not exist or is not a file", path.string()));
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are ours to report, not HDF5's to print
-  require(H5Fis_hdf5(path.c_str()) > 0, fmt::format("'{}' is not an HDF5 file", path.string()),
-          "give the .h5 or .weights.h5 that Keras's save_weights wrote");
-  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  require(file >= 0, fmt::format("'{}' cannot be opened as HDF5 (corrupt?)", path.string()));
-  Hdf5Visit visit{file, static_cast<uint64_t>(fs::file_size(path)), {}, ""};
-  const herr_t walked = H5Ovisit(file, H5_INDEX_CRT_ORDER, H5_ITER_INC, visit_object, &visit);
-  if (walked < 0 && visit.error.empty()) {  // no creation order recorded: by name instead
-    visit.arrays.clear();
-    H5Ovisit(file, H5_INDEX_NAME, H5_ITER_INC, visit_object, &visit);
+  const uint64_t file_bytes = fs::file_size(path);
+  // The HDF5 C library is not robust against mangled files: some make it loop for ever (a group
+  // that holds itself), recurse until the stack ends, or crash. So the file is read in a child
+  // process with a time limit, and its datasets come back through a pipe: whatever HDF5 does
+  // with a bad file ends as this UserError, never as a crash or a hang of preimage.
+  const unsigned limit = hdf5_time_limit_seconds != 0
+                             ? hdf5_time_limit_seconds
+                             : static_cast<unsigned>(std::max<uint64_t>(60, file_bytes >> 23));
+  int fds[2];
+  require(::pipe(fds) == 0, fmt::format("'{}': cannot make a pipe to read it", path.string()));
+  const pid_t child = ::fork();
+  if (child < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw UserError(fmt::format("'{}': cannot start a process to read it", path.string()));
   }
-  H5Fclose(file);
-  require(visit.error.empty(), fmt::format("'{}': {}", path.string(), visit.error));
-  require(!visit.arrays.empty(), fmt::format("'{}' holds no numeric dataset", path.string()),
+  if (child == 0) {  // the child: read, send, _exit (no destructors, no buffered output)
+    ::close(fds[0]);
+    for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM}) ::signal(sig, SIG_DFL);
+#ifdef PREIMAGE_UNDER_ASAN
+    __sanitizer_set_death_callback(nullptr);  // a fuzzer's: the child's death is the parent's error
+#endif
+    ::alarm(limit);
+    hdf5_child(path, file_bytes, fds[1]);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::vector<NamedArray> arrays;
+  std::string error;
+  bool complete = false;
+  try {
+    complete = receive_hdf5(fds[0], arrays, error);
+  } catch (...) {
+    ::close(fds[0]);
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    throw;
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!complete) {
+    const std::string how =
+        WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM
+            ? fmt::format("the HDF5 library was still reading it after {} s", limit)
+        : WIFSIGNALED(status)
+            ? fmt::format("the HDF5 library crashed on it (signal {})", WTERMSIG(status))
+            : "the HDF5 library failed on it";
+    throw UserError(fmt::format("'{}' cannot be read as HDF5: {}; the file is corrupt",
+                                path.string(), how),
+                    "give the file Keras's save_weights wrote");
+  }
+  require(error.empty(), error, error.rfind("is not an HDF5 file") != std::string::npos
+                                    ? "give the .h5 or .weights.h5 that Keras's save_weights wrote"
+                                    : "");
+  require(!arrays.empty(), fmt::format("'{}' holds no numeric dataset", path.string()),
           "give the file Keras's save_weights wrote");
-  return visit.arrays;
+  return arrays;
 }
+
+void set_hdf5_time_limit(unsigned seconds) { hdf5_time_limit_seconds = seconds; }
 
 }  // namespace preimage::data

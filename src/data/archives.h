@@ -20,7 +20,14 @@ std::vector<NamedArray> read_npz(const std::filesystem::path& path);
 // Every *.npy file of a folder, by file name without the suffix, sorted by name.
 std::vector<NamedArray> read_npy_folder(const std::filesystem::path& folder);
 // Every numeric dataset of an HDF5 file (as float32, by its full path without the leading '/'),
-// in the file's order.
+// in the file's order. The HDF5 library reads the file in a child process with a time limit
+// (60 s, or a second per 8 MB for larger files), so that a mangled file that makes it crash,
+// recurse without end or loop for ever is a UserError here; datasets stored in other files
+// (external, virtual) or declaring more bytes than the file stores are refused.
 std::vector<NamedArray> read_hdf5_datasets(const std::filesystem::path& path);
+
+// The child's time limit in seconds instead of the size-based one (0: back to it); the fuzzer
+// sets a short one, below its own time-out.
+void set_hdf5_time_limit(unsigned seconds);
 
 }  // namespace preimage::data

@@ -20,6 +20,7 @@
 #include "model/checkpoint.h"
 #include "util/error.h"
 #include "util/sha256.h"
+#include "util/isolated.h"
 #include "util/zip_check.h"
 
 namespace preimage::decoders {
@@ -133,6 +134,27 @@ torch::jit::Module load_torchscript(const fs::path& path, const torch::Device& d
   // LibTorch's reader trusts what it parses: the members' CRCs first (a mangled member is
   // refused here), and after loading, every tensor of the module inside its storage.
   if (version >= 0) util::verify_zip(path, role);
+  // Even then a crafted archive can make LibTorch 1.13's reader reserve and fill gigabytes (what
+  // a mangled header claims) or crash: it reads the file once in a child process first, with a
+  // time limit and a memory budget, and only a file it survived is loaded here.
+  const uint64_t file_bytes = fs::file_size(path);
+  util::IsolatedLimits limits;
+  limits.seconds = static_cast<unsigned>(std::max<uint64_t>(60, file_bytes >> 23));
+  limits.memory_bytes = std::max<uint64_t>(uint64_t{2} << 30, 8 * file_bytes);
+  const std::string trial = util::run_isolated(
+      [&] {
+        try {
+          (void)torch::jit::load(path.string(), torch::kCPU);
+        } catch (const std::exception& e) {  // a refusal the load below reports: its message
+          (void)e.what();  // too (TorchScript's ErrorReport reads the archive's debug records)
+        }
+        return 0;
+      },
+      limits);
+  require(trial.empty(),
+          fmt::format("{} '{}' cannot be loaded: LibTorch's reader {} on it; the file is corrupt",
+                      role, path.string(), trial),
+          "export it again with torch.jit.script or torch.jit.trace");
   torch::jit::Module module;
   try {
     module = torch::jit::load(path.string(), torch::kCPU);

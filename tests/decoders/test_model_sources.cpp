@@ -3,6 +3,7 @@
 // scripts/make_model_fixtures.py); the same weights read from a PyTorch-layout .npz, a
 // Keras-layout .npz, a Keras 2 .h5 and a Keras 3 .weights.h5 decode alike; the convolutional
 // decoder's known optimum is recovered; every bad file is a clear error naming it.
+#include <chrono>
 #include <fstream>
 #include <map>
 
@@ -173,6 +174,13 @@ TEST(BadModels, EachIsAClearErrorNamingTheFile) {
   expect(weights("broken/missing_bias.weights.h5"), {"missing_bias.weights.h5", "no bias"});
   expect(weights("broken/unchained.h5"), {"unchained.h5", "takes 5 inputs"});
   expect(weights("broken/square.npz"), {"square.npz", "--weights-layout"});
+  // Files that once made the readers allocate gigabytes or read another file, refused by what
+  // they claim against what the file holds (scripts/make_model_fixtures.py, write_broken).
+  expect(weights("broken/claims_2gb.npz"),
+         {"claims_2gb.npz", "claims 2147483648 compressed bytes", "more than the file's 272"});
+  expect(weights("broken/unwritten.h5"),
+         {"unwritten.h5", "'decoder/dense/kernel'", "declares 1073741824 bytes", "stores 0"});
+  expect(weights("broken/external.h5"), {"external.h5", "external file"});
   // A TorchScript file from a newer PyTorch: both versions, and the ways out.
   expect(torchscript("future_version.pt"),
          {"future_version.pt", "format version 99", TORCH_VERSION, "your own LibTorch", ".npz"});
@@ -188,4 +196,35 @@ TEST(BadModels, EachIsAClearErrorNamingTheFile) {
     s.device = "cuda";
     expect(s, {"CUDA is not available"});
   }
+}
+
+// A mangled HDF5 file (found by fuzz_h5) on which the HDF5 library itself walks for ever, a group
+// that holds itself: the reader's child process is stopped at its time limit and the file named,
+// and the same reader still reads a good file afterwards.
+TEST(BadModels, AnHdf5FileThatHangsTheLibraryIsStoppedAndNamed) {
+  data::set_hdf5_time_limit(2);
+  const auto start = std::chrono::steady_clock::now();
+  const auto message = user_error_of([] {
+    data::read_hdf5_datasets(kModels / "broken/group_holds_itself.h5");
+  });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  data::set_hdf5_time_limit(0);
+  EXPECT_TRUE(contains(message, "group_holds_itself.h5") && contains(message, "cannot be read as HDF5"))
+      << message;
+  EXPECT_LT(seconds, 30) << "the child's time limit did not hold";
+  EXPECT_EQ(data::read_hdf5_datasets(kModels / "vae_keras2.h5").size(), 22u);
+}
+
+// A mangled TorchScript archive whose CRCs hold (found by fuzz_torchscript): formatting LibTorch's
+// error reads its debug records, which claim 4 GB, and then throws from inside what(), which
+// ends the process (std::terminate; under the sanitizers it first fills the 4 GB). The trial
+// load in a child process dies instead, and the file is refused before this process loads it.
+TEST(BadModels, ATorchScriptFileThatExhaustsLibTorchIsRefusedBeforeItIsLoaded) {
+  decoders::ModelSource s;
+  s.decoder = kModels / "broken/debug_records_claim_4gb.pt";
+  s.latent_dim = 2;
+  const auto message = user_error_of([&] { decoders::open_model(s); });
+  EXPECT_TRUE(contains(message, "debug_records_claim_4gb.pt") && contains(message, "cannot be loaded") &&
+              contains(message, "LibTorch's reader"))
+      << message;
 }
