@@ -15,10 +15,10 @@ from collections import defaultdict
 
 def module_of(output):
     parts = output.split("/")
+    if "cmake_pch" in output or output.startswith("CMakeFiles/preimage_pch"):
+        return "precompiled headers"
     if parts[0] in ("src", "tests") and len(parts) > 1:
         return parts[0] + "/" + parts[1]
-    if output.endswith((".gch", ".pch")) or "pch" in output:
-        return "precompiled headers"
     return parts[0]
 
 
