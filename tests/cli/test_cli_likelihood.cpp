@@ -65,6 +65,18 @@ TEST(CliLikelihood, ScoresTheRunsImagesAndTestImagesConsistently) {
   EXPECT_TRUE(j["sets"]["train"]["log_joint"].contains("adafactor"));
 }
 
+// By default the held-out set is as large as the run's (at most 1000), from test image 1000 on:
+// the 200-image run scores test 1000:1200, not a fixed thousand.
+TEST(CliLikelihood, TheHeldOutImagesAreSizedToTheRun) {
+  const auto dir = test_support::copy_fixture(test_support::fixture_run(), "cli_lik_auto");
+  const auto r = run_cli("likelihood " + dir.string() +
+                         " --points 101 --gap-images 0 --posterior-steps 1 --no-map --quiet");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto j = read_json(dir / "likelihood.json");
+  EXPECT_EQ(j["config"]["test_images"], "1000:1200");
+  EXPECT_EQ(j["sets"]["test"]["images"].get<int64_t>(), 200);
+}
+
 TEST(CliLikelihood, ChunksOfImagesGiveTheFiguresOfTheWholeSet) {
   // --chunk 37: six chunks of the 200 images, the gaps (first 50) across two of them, each
   // chunk with its own threads: the same arrays as the set at once, to float rounding.

@@ -228,3 +228,25 @@ TEST(BadModels, ATorchScriptFileThatExhaustsLibTorchIsRefusedBeforeItIsLoaded) {
               contains(message, "LibTorch's reader"))
       << message;
 }
+
+// One command opens a model once: a second open_model of the same unchanged files returns the
+// decoder the first made (probed and hashed once); a file changed since is opened anew.
+TEST(ModelSources, AModelIsOpenedOncePerProcessWhileItsFilesAreUnchanged) {
+  const auto dir = test_support::fresh_dir("model_memo");
+  std::filesystem::copy_file(kModels / "vae_pytorch.npz", dir / "vae.npz");
+  decoders::ModelSource s;
+  s.weights = dir / "vae.npz";
+  const auto first = decoders::open_model(s);
+  const auto again = decoders::open_model(s);
+  EXPECT_EQ(first.decoder.get(), again.decoder.get());
+  EXPECT_EQ(first.record, again.record);
+  s.device = "cpu";
+  s.image_shape = {28, 28};  // other settings: another model
+  EXPECT_NE(decoders::open_model(s).decoder.get(), first.decoder.get());
+  s.image_shape = {};
+  std::filesystem::last_write_time(dir / "vae.npz", std::filesystem::last_write_time(dir / "vae.npz") +
+                                                        std::chrono::seconds(5));
+  const auto changed = decoders::open_model(s);
+  EXPECT_NE(changed.decoder.get(), first.decoder.get()) << "a changed file must be opened anew";
+  EXPECT_EQ(changed.record, first.record);  // the same bytes: the same record and checksum
+}
