@@ -22,6 +22,7 @@
 #include "util/error.h"
 #include "util/sha256.h"
 #include "util/isolated.h"
+#include "util/memo.h"
 #include "util/zip_check.h"
 
 namespace preimage::decoders {
@@ -410,19 +411,6 @@ GenerativeModel vae_model(const model::Vae& vae) {
 
 namespace {
 
-// What a memo of opened models knows a file by: its absolute path, size and modification time
-// ("" for a folder, whose files may change without it).
-std::string file_stamp(const fs::path& path) {
-  std::error_code error;
-  if (path.empty()) return "-";
-  if (!fs::is_regular_file(path, error)) return "";
-  const auto size = fs::file_size(path, error);
-  const auto time = fs::last_write_time(path, error);
-  if (error) return "";
-  return fmt::format("{}:{}:{}", fs::absolute(path).string(), size,
-                     time.time_since_epoch().count());
-}
-
 // The memo's key for `source`; "" when it is not to be remembered.
 std::string memo_key(const ModelSource& source) {
   std::string key = fmt::format("{}|{}|{}|{}|{}|{}", source.device, decoder_output_name(source.output),
@@ -430,7 +418,7 @@ std::string memo_key(const ModelSource& source) {
                                 source.latent_dim ? *source.latent_dim : -1,
                                 fmt::join(source.image_shape, "x"), source.kind());
   for (const auto* p : {&source.checkpoint, &source.decoder, &source.encoder, &source.weights}) {
-    const auto stamp = file_stamp(*p);
+    const auto stamp = p->empty() ? std::string("-") : util::file_stamp(*p);
     if (stamp.empty()) return "";
     key += "|" + stamp;
   }
@@ -456,20 +444,8 @@ GenerativeModel open_model(const ModelSource& source) {
   // One command opens, probes and hashes a model once: the later steps of the same process
   // (run's encode, invert, analyze, likelihood, report) share the decoder the first opened, as
   // long as its files are unchanged (path, size, modification time).
-  static std::mutex mutex;
-  static std::map<std::string, GenerativeModel> opened;
-  const std::string key = memo_key(source);
-  if (!key.empty()) {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (const auto it = opened.find(key); it != opened.end()) return it->second;
-  }
-  auto model = open_model_now(source);
-  if (!key.empty()) {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (opened.size() >= 4) opened.clear();  // a few models a process: no unbounded memo
-    opened.emplace(key, model);
-  }
-  return model;
+  static util::Memo<GenerativeModel> opened(4);  // a few models a process
+  return opened.get(memo_key(source), [&] { return open_model_now(source); });
 }
 
 ModelSource source_of_record(const nlohmann::json& record, const std::string& where) {

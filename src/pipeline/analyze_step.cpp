@@ -161,6 +161,7 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
   else if (!labelled)
     no_classifier = "the images have no labels (or labels outside 0..9): there is no class to "
                     "compare";
+  const double opening_seconds = timer.lap();  // the model, the latents, the images
   std::optional<LoadedClassifier> classifier;
   if (no_classifier.empty()) {
     ClassifierJob job = cfg.classifier_job;
@@ -172,6 +173,7 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
   } else {
     spdlog::warn("success rates left out: {}", no_classifier);
   }
+  const double classifier_seconds = timer.lap();  // loaded, or trained on first use
 
   // The analysis's files (analysis/, MB and MA) land with its record in the manifest
   // (RunFolder::save_manifest); the classifier above, a file of its own, is kept even when the
@@ -187,6 +189,8 @@ nlohmann::json analyze_run(run::RunFolder& run, const AnalyzeConfig& cfg) {
   out["config"] = cfg.to_json();
   out["versions"] = run::version_info();
   out["seconds"] = nlohmann::json::object();
+  out["seconds"]["opening"] = opening_seconds;
+  out["seconds"]["classifier"] = classifier_seconds;
 
   // Losses of MT (the thesis's initial loss), then the bonus models.
   if (has_mt)

@@ -4,14 +4,13 @@
 
 #include <algorithm>
 #include <fstream>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "util/error.h"
+#include "util/memo.h"
 
 namespace preimage::util {
 namespace fs = std::filesystem;
@@ -64,24 +63,8 @@ std::string sha256_of(const fs::path& path) {
   if (!fs::is_directory(path)) {
     // A file is hashed once a process while it is unchanged (the model's checksum is checked
     // by several steps of one command).
-    static std::mutex mutex;
-    static std::map<std::string, std::string> digests;
-    std::error_code error;
-    const auto size = fs::file_size(path, error);
-    const auto time = fs::last_write_time(path, error);
-    const std::string key = error ? "" : fmt::format("{}:{}:{}", fs::absolute(path).string(), size,
-                                                     time.time_since_epoch().count());
-    if (!key.empty()) {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (const auto it = digests.find(key); it != digests.end()) return it->second;
-    }
-    auto digest = file_digest(path);
-    if (!key.empty()) {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (digests.size() >= 64) digests.clear();
-      digests.emplace(key, digest);
-    }
-    return digest;
+    static Memo<std::string> digests(64);
+    return digests.get(file_stamp(path), [&] { return file_digest(path); });
   }
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(path))
