@@ -13,11 +13,15 @@
 # fuzz/corpus/<target>/ stay as they are. One line per target (executions, executions per
 # second) goes to stdout; the whole log to build-harden/logs/<target>.log.
 #   PREIMAGE_HARDEN_DIR=DIR         build folder (default build-harden)
+#   PREIMAGE_FUZZ_SEED=N            libFuzzer's seed (default 1; 0: a random one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 source scripts/lib/harden_build.sh
+# The mutations' seed: fixed, so that CI's short runs from a fresh clone try the same inputs each
+# time (a failure there can be replayed); PREIMAGE_FUZZ_SEED=0 draws one, for long runs by hand.
+seed="${PREIMAGE_FUZZ_SEED:-1}"
 all=("${fuzz_targets[@]}")
 targets=()
 for t in "${all[@]}"; do
@@ -48,7 +52,7 @@ for t in "${targets[@]}"; do
   # held to 4 GB (-rss_limit_mb).
   malloc_mb=2048
   case "$t" in fuzz_torchscript|fuzz_checkpoint) malloc_mb=8192 ;; esac
-  if ! "$build/fuzz/$t" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=4096 \
+  if ! "$build/fuzz/$t" -max_total_time="$seconds" -seed="$seed" -timeout=25 -rss_limit_mb=4096 \
        -malloc_limit_mb="$malloc_mb" -print_final_stats=1 -artifact_prefix="$build/findings/$t/" \
        "$build/corpus/$t" "fuzz/corpus/$t" >"$log" 2>&1; then
     result="FINDING (see $log and $build/findings/$t/)"
