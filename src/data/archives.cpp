@@ -14,16 +14,10 @@
 
 #include <fmt/format.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#include <sanitizer/common_interface_defs.h>  // the hardening build (scripts/harden.sh)
-#define PREIMAGE_UNDER_ASAN 1
-#endif
-#endif
-
 #include "data/tensor_io.h"
 #include "util/error.h"
 #include "util/input_file.h"
+#include "util/isolated.h"
 #include "util/npy.h"
 
 namespace preimage::data {
@@ -326,7 +320,7 @@ std::vector<NamedArray> read_hdf5_datasets(const fs::path& path) {
   // with a bad file ends as this UserError, never as a crash or a hang of preimage.
   const unsigned limit = hdf5_time_limit_seconds != 0
                              ? hdf5_time_limit_seconds
-                             : static_cast<unsigned>(std::max<uint64_t>(60, file_bytes >> 23));
+                             : util::isolated_seconds_for(file_bytes);
   int fds[2];
   require(::pipe(fds) == 0, fmt::format("'{}': cannot make a pipe to read it", path.string()));
   const pid_t child = ::fork();
@@ -337,11 +331,7 @@ std::vector<NamedArray> read_hdf5_datasets(const fs::path& path) {
   }
   if (child == 0) {  // the child: read, send, _exit (no destructors, no buffered output)
     ::close(fds[0]);
-    for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM}) ::signal(sig, SIG_DFL);
-#ifdef PREIMAGE_UNDER_ASAN
-    __sanitizer_set_death_callback(nullptr);  // a fuzzer's: the child's death is the parent's error
-#endif
-    ::alarm(limit);
+    util::become_isolated_child(limit);
     hdf5_child(path, file_bytes, fds[1]);
     ::_exit(0);
   }

@@ -141,7 +141,7 @@ torch::jit::Module load_torchscript(const fs::path& path, const torch::Device& d
   // time limit and a memory budget, and only a file it survived is loaded here.
   const uint64_t file_bytes = fs::file_size(path);
   util::IsolatedLimits limits;
-  limits.seconds = static_cast<unsigned>(std::max<uint64_t>(60, file_bytes >> 23));
+  limits.seconds = util::isolated_seconds_for(file_bytes);
   limits.memory_bytes = std::max<uint64_t>(uint64_t{2} << 30, 8 * file_bytes);
   const std::string trial = util::run_isolated(
       [&] {

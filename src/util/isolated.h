@@ -15,6 +15,11 @@ struct IsolatedLimits {
                                  // (0: no budget); checked when `work` returns
 };
 
+// The time limit for reading a file of `bytes`: 60 s, or a second per 8 MB for files over 480 MB.
+inline unsigned isolated_seconds_for(uint64_t bytes) {
+  return static_cast<unsigned>(bytes >> 23 > 60 ? bytes >> 23 : 60);
+}
+
 // How the child ended: "" when `work` returned 0 within the limits, else why it did not
 // ("crashed (signal 11)", "was still running after 60 s", "used 4.4 GB, more than its budget
 // of 2.0 GB", "failed (status 3)").
